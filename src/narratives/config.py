@@ -1,0 +1,156 @@
+"""Run configuration: one validated model, read from YAML or TOML plus ``--set`` overrides.
+
+Every section forbids unknown keys, so a typo stops the run before any work with a
+message naming the key. The resolved configuration is written to ``run_manifest.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from narratives.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SegmentConfig(_Strict):
+    """How documents are cut into segments."""
+
+    unit: Literal["sentence", "passage"] = "sentence"
+    """Unit that is embedded, clustered and coded."""
+    spacy_model: str = "blank"
+    """``blank`` (rule-based sentences, no download) or an installed spaCy package such
+    as ``en_core_web_sm`` (parser-based sentences)."""
+    passage_sentences: int = Field(3, ge=1, le=50)
+    """Sentences per passage window inside a paragraph (a transcript turn is one passage)."""
+    min_words: int = Field(4, ge=1)
+    """Segments with fewer words are kept in the output but not coded ("Yes.", "Okay.")."""
+    include_interviewer: bool = False
+    """Code the interviewer's turns as well (they are always kept in ``segments.csv``)."""
+
+
+class EmbedConfig(_Strict):
+    """Which sentence-transformers model embeds segments, and where vectors are cached."""
+
+    model: str = "all-MiniLM-L6-v2"
+    """A local directory, or a name listed in ``models/`` (an installed model package)."""
+    batch_size: int = Field(64, ge=1)
+    cache_dir: Path | None = None
+    """Default: ``$NARRATIVES_CACHE_DIR`` or ``~/.cache/narratives``."""
+    allow_network: bool = False
+    """Only when true may a model be fetched from the Hugging Face hub."""
+    device: str = "cpu"
+
+    def resolved_cache_dir(self) -> Path:
+        """The cache directory this run uses."""
+        if self.cache_dir is not None:
+            return Path(self.cache_dir).expanduser()
+        env = os.environ.get("NARRATIVES_CACHE_DIR")
+        if env:
+            return Path(env).expanduser()
+        return Path.home() / ".cache" / "narratives"
+
+
+class ClusterConfig(_Strict):
+    """BERTopic with UMAP + HDBSCAN; ``None`` sizes are chosen from the corpus size."""
+
+    method: str = "bertopic"
+    min_cluster_size: int | None = Field(None, ge=2)
+    min_samples: int | None = Field(None, ge=1)
+    n_neighbors: int = Field(15, ge=2)
+    n_components: int = Field(5, ge=2)
+    top_n_words: int = Field(8, ge=1)
+    extra_stop_words: tuple[str, ...] = ()
+
+
+class AlignConfig(_Strict):
+    """How segments and clusters are matched to the codebook."""
+
+    method: str = "prototype"
+    threshold: float = Field(0.35, ge=0.0, le=1.0)
+    """Segments scoring below this are ``unassigned``."""
+    cluster_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    """Clusters scoring below this are reported as candidate new themes."""
+
+
+class ReportConfig(_Strict):
+    """What goes into the output directory."""
+
+    quotes_per_theme: int = Field(5, ge=1)
+    by: tuple[str, ...] = ()
+    """Metadata columns to break theme frequencies down by (e.g. ``country``)."""
+    context_chars: int = Field(160, ge=0)
+    diversity: float = Field(0.7, ge=0.0, le=1.0)
+    """MMR trade-off for quotes: 1.0 = pure score, lower = more diverse."""
+
+
+class RunConfig(_Strict):
+    """The whole configuration of one ``narratives run``."""
+
+    seed: int = 42
+    """The one seed every random component (UMAP, HDBSCAN ties, sampling) receives."""
+    segment: SegmentConfig = SegmentConfig()
+    embed: EmbedConfig = EmbedConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    align: AlignConfig = AlignConfig()
+    report: ReportConfig = ReportConfig()
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found; check the path given to --config")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".toml":
+            data: Any = tomllib.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections (seed, segment, embed, ...)")
+    return data
+
+
+def _apply_override(data: dict[str, Any], assignment: str) -> None:
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set '{assignment}': expected key=value, e.g. --set align.threshold=0.4")
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    node = data
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set '{assignment}': '{part}' is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """Read a config file (YAML or TOML) and apply ``key=value`` overrides.
+
+    Raises:
+        ConfigError: naming the file or override and the offending field.
+    """
+    data: dict[str, Any] = _read_file(Path(path)) if path is not None else {}
+    for item in overrides:
+        _apply_override(data, item)
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        where = str(path) if path is not None else "settings"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{where}: {problems}") from exc

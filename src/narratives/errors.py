@@ -1,0 +1,70 @@
+"""One error hierarchy for the whole toolkit.
+
+Every error subclasses :class:`NarrativesError` *and* the built-in it most resembles,
+so callers' existing ``except ValueError`` / ``except FileNotFoundError`` clauses keep
+working. Messages say what is wrong, where (file, entry, field) and how to fix it.
+Library code raises; only the CLI turns errors into exit codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class NarrativesError(Exception):
+    """Base class of every error raised on purpose by ``narratives``."""
+
+
+class ConfigError(NarrativesError, ValueError):
+    """A run configuration (file or ``--set`` override) is invalid."""
+
+
+class CodebookError(NarrativesError, ValueError):
+    """A codebook file is malformed; the message names the file, entry and field."""
+
+    def __init__(self, path: str | Path | None, message: str, *, entry: str | None = None,
+                 field: str | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        self.entry = entry
+        self.field = field
+        where = []
+        if self.path:
+            where.append(self.path)
+        if entry:
+            where.append(f"entry '{entry}'")
+        if field:
+            where.append(f"field '{field}'")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ManifestError(NarrativesError, ValueError):
+    """A corpus manifest is malformed or names files that do not exist."""
+
+
+class LoaderError(NarrativesError, ValueError):
+    """One input file could not be read. The batch goes on; the file is skipped.
+
+    ``reason`` is a short, user-facing sentence that ends up in the run manifest.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class ModelError(NarrativesError, RuntimeError):
+    """An embedding model cannot be resolved, or its files fail verification."""
+
+
+class ModelIntegrityError(ModelError):
+    """A model file's sha256 differs from the one its manifest pins."""
+
+
+class OutputExistsError(NarrativesError, FileExistsError):
+    """The output directory exists and ``force`` was not given."""
+
+
+class InputError(NarrativesError, FileNotFoundError):
+    """An input path named by the user does not exist or holds no readable files."""

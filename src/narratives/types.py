@@ -1,0 +1,69 @@
+"""The one small interface of each pipeline stage.
+
+Implementations live in the stage's subpackage and are chosen by name from a
+:class:`~narratives.registry.Registry`. Arrays of embeddings are ``float32`` with one
+L2-normalised row per text, so a dot product is a cosine similarity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from narratives.models import Assignment, Codebook, Document, Segment, Topic
+
+Vectors = NDArray[np.float32]
+
+
+class Segmenter(Protocol):
+    """Cuts one document into segments whose offsets point into ``document.text``."""
+
+    def segment(self, document: Document) -> list[Segment]: ...
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors."""
+
+    @property
+    def identity(self) -> str:
+        """Model name plus weights hash; the embedding cache is keyed on it."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> Vectors: ...
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    """Cluster label per input row (``-1`` = outlier) and one :class:`Topic` per label."""
+
+    labels: NDArray[np.int64]
+    topics: tuple[Topic, ...]
+    notes: tuple[str, ...] = ()
+    """Human-readable notes, e.g. why a small corpus fell back to fewer clusters."""
+
+
+class Clusterer(Protocol):
+    """Groups segments into candidate topics."""
+
+    def fit(self, texts: Sequence[str], embeddings: Vectors, ids: Sequence[str]) -> ClusterResult: ...
+
+
+class Aligner(Protocol):
+    """Matches segments and clusters to a codebook's themes and subthemes."""
+
+    def fit(self, codebook: Codebook, embedder: Embedder) -> Aligner: ...
+
+    def assign(self, embeddings: Vectors) -> list[Assignment]:
+        """One assignment per row of ``embeddings``."""
+        ...
+
+    def assign_clusters(self, labels: NDArray[np.int64], embeddings: Vectors) -> dict[int, Assignment]:
+        """One assignment per cluster label (outliers ``-1`` excluded)."""
+        ...
