@@ -1,0 +1,52 @@
+"""narratives — offline corpus analysis for migration narratives.
+
+The notebook API is the same set of functions the CLI calls::
+
+    import narratives
+    result = narratives.run(["corpora/demo"], "configs/codebooks/physician-migration.yaml",
+                            manifest="corpora/demo/manifest.csv")
+    result.theme_frequencies(by="country")
+    result.quotes("moral-residue")
+
+Names are imported lazily so that ``import narratives`` stays light.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "run": "narratives.pipeline",
+    "analyse": "narratives.pipeline",
+    "RunResult": "narratives.result",
+    "load_config": "narratives.config",
+    "RunConfig": "narratives.config",
+    "load_corpus": "narratives.loaders",
+    "load_document": "narratives.loaders",
+    "load_codebook": "narratives.align",
+    "segment_corpus": "narratives.segment",
+    "build_embedder": "narratives.embed",
+    "evaluate": "narratives.evaluate",
+}
+
+if TYPE_CHECKING:
+    from narratives.align import load_codebook
+    from narratives.config import RunConfig, load_config
+    from narratives.embed import build_embedder
+    from narratives.evaluate import evaluate
+    from narratives.loaders import load_corpus, load_document
+    from narratives.pipeline import analyse, run
+    from narratives.result import RunResult
+    from narratives.segment import segment_corpus
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'narratives' has no attribute '{name}'")
+    return getattr(import_module(module), name)

@@ -1,0 +1,3 @@
+from narratives.cli import main
+
+main()

@@ -1,0 +1,184 @@
+"""``narratives`` commands. Each one is a thin layer over a library function.
+
+Heavy modules (torch, BERTopic, spaCy, pandas) are imported inside the commands, so
+``narratives --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+app = typer.Typer(
+    name="narratives",
+    help="Analyse migration narratives offline: segment, embed, cluster and align interviews, "
+    "news and papers to your codebook, and write reports you can verify.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+codebook_app = typer.Typer(help="Check codebook files.", no_args_is_help=True)
+models_app = typer.Typer(help="List and verify the embedding models available offline.", no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+app.add_typer(models_app, name="models")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly_errors(func: F) -> F:
+    """Turn the toolkit's own errors into a one-paragraph message and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from narratives.errors import NarrativesError
+
+        try:
+            return func(*args, **kwargs)
+        except NarrativesError as exc:
+            from rich.console import Console
+
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@_friendly_errors
+def run(
+    inputs: Annotated[list[Path], typer.Argument(help="Files or folders of documents.", show_default=False)],
+    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook file (YAML or CSV).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for the reports.")],
+    manifest: Annotated[
+        Path | None, typer.Option("--manifest", "-m", help="Corpus manifest (CSV or YAML) with metadata.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Run configuration (YAML or TOML).")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override one setting, e.g. --set align.threshold=0.4 (repeatable)."),
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Metadata column to break frequencies down by (repeatable)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output directory.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output path.")] = False,
+) -> None:
+    """Analyse a corpus and write segments, theme frequencies, quotes, topics and a run manifest."""
+    from rich.console import Console
+
+    from narratives.config import load_config
+    from narratives.pipeline import run as run_pipeline
+
+    overrides = list(set_ or [])
+    if by:
+        overrides.append(f"report.by=[{', '.join(by)}]")
+    cfg = load_config(config, overrides)
+    console = Console(stderr=True)
+
+    def stage(message: str) -> None:
+        if not quiet:
+            console.print(f"[cyan]•[/] {message}", highlight=False)
+
+    result = run_pipeline(
+        inputs, codebook, out=out, manifest=manifest, config=cfg, force=force,
+        progress=not quiet and sys.stderr.isatty(), on_stage=stage,
+    )
+    if quiet:
+        typer.echo(str(out))
+        return
+    from narratives.cli.summary import print_summary
+
+    print_summary(result, out, Console())
+
+
+@app.command()
+@_friendly_errors
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="CSV of human-coded passages.", show_default=False)],
+    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook file (YAML or CSV).")],
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", "-p", help="Write text, gold, predicted, score here.")
+    ] = None,
+    text_column: Annotated[str | None, typer.Option("--text-column", help="Column with the passage.")] = None,
+    code_column: Annotated[str | None, typer.Option("--code-column", help="Column with the human code.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Run configuration (YAML or TOML).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override one setting (repeatable).")] = None,
+) -> None:
+    """Code human-coded passages and report accuracy, macro-F1 and Cohen's kappa."""
+    from rich.console import Console
+
+    from narratives.cli.summary import print_evaluation
+    from narratives.config import load_config
+    from narratives.evaluate import evaluate as run_evaluate
+
+    cfg = load_config(config, list(set_ or []))
+    result = run_evaluate(
+        gold, codebook, text_column=text_column, code_column=code_column, config=cfg,
+        predictions_out=predictions, progress=sys.stderr.isatty(),
+    )
+    print_evaluation(result, predictions, Console())
+
+
+@codebook_app.command("validate")
+@_friendly_errors
+def codebook_validate(
+    path: Annotated[Path, typer.Argument(help="Codebook file (YAML or CSV).", show_default=False)],
+) -> None:
+    """Check a codebook and list its themes and subthemes."""
+    from rich.console import Console
+    from rich.tree import Tree
+
+    from narratives.align import load_codebook
+
+    book = load_codebook(path)
+    tree = Tree(f"[bold]{book.name}[/] — {len(book.themes)} themes, {len(book.entries) - len(book.themes)} subthemes")
+    for theme in book.themes:
+        branch = tree.add(f"[bold]{theme.id}[/]  {theme.label}")
+        for sub in book.subthemes(theme.id):
+            branch.add(f"{sub.id}  {sub.label}")
+    console = Console()
+    console.print(tree)
+    console.print(f"[green]✓[/] {path} is a valid codebook")
+
+
+@models_app.command("list")
+@_friendly_errors
+def models_list() -> None:
+    """List the embedding models known offline and whether each is installed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from narratives.embed import list_models
+
+    table = Table("name", "package", "version", "installed")
+    for info in list_models():
+        table.add_row(info.name, info.package, info.version or "", "yes" if info.installed else "no")
+    Console().print(table)
+
+
+@models_app.command("verify")
+@_friendly_errors
+def models_verify(
+    name: Annotated[str, typer.Argument(help="Model name or local path.")] = "all-MiniLM-L6-v2",
+) -> None:
+    """Check a model's files against the sha256 hashes pinned in models/."""
+    from rich.console import Console
+
+    from narratives.embed import verify_model
+
+    resolved = verify_model(name)
+    Console().print(
+        f"[green]✓[/] {resolved.name}: {len(resolved.files)} files verified "
+        f"(model.safetensors sha256 {resolved.sha256}) at {resolved.path}", highlight=False,
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,188 @@
+"""The main job: corpus in, theme reports out. The CLI and the notebook API both call :func:`run`.
+
+Order of work is chosen so that mistakes cost nothing: the codebook, config and output
+directory are checked before any file is read, and the manifest columns named for
+breakdowns are checked before anything is embedded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from narratives.config import RunConfig, load_config
+from narratives.errors import ConfigError, InputError, OutputExistsError
+from narratives.models import Assignment, Codebook, Corpus, Segment
+from narratives.result import RunResult
+
+StageCallback = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round(time.perf_counter() - start, 3)
+
+
+def _status(segment: Segment, config: RunConfig) -> str:
+    if segment.role == "interviewer" and not config.segment.include_interviewer:
+        return "interviewer"
+    if len(segment.text.split()) < config.segment.min_words:
+        return "too-short"
+    return "coded"
+
+
+def check_output_dir(out: str | Path, force: bool) -> Path:
+    """Refuse an existing, non-empty output directory unless ``force``."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise OutputExistsError(f"{path} exists and is not a directory; choose another --out")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise OutputExistsError(
+            f"{path} already holds results; pass --force to replace them, or choose another --out"
+        )
+    return path
+
+
+def analyse(
+    corpus: Corpus,
+    codebook: Codebook,
+    config: RunConfig,
+    *,
+    progress: bool = False,
+    on_stage: StageCallback = _quiet,
+    timings: dict[str, float] | None = None,
+) -> RunResult:
+    """Segment, embed, cluster and align an already-loaded corpus."""
+    from narratives.align import build_aligner
+    from narratives.cluster import build_clusterer
+    from narratives.embed import build_embedder
+    from narratives.segment import segment_corpus
+
+    timings = {} if timings is None else timings
+    notes: list[str] = []
+    with _timed(timings, "segment"):
+        on_stage(f"Segmenting {len(corpus.documents)} documents into {config.segment.unit}s")
+        segments = tuple(segment_corpus(corpus.documents, config.segment))
+        status = tuple(_status(s, config) for s in segments)
+    coded_idx = [i for i, s in enumerate(status) if s == "coded"]
+    rows = np.full(len(segments), -1, dtype=np.int64)
+    rows[coded_idx] = np.arange(len(coded_idx))
+    texts = [segments[i].text for i in coded_idx]
+    ids = [segments[i].segment_id for i in coded_idx]
+
+    with _timed(timings, "embed"):
+        embedder = build_embedder(config.embed)
+        on_stage(f"Embedding {len(texts):,} segments with {config.embed.model}")
+        embeddings = embedder.embed(texts, progress=progress)
+    cache = {"from_cache": embedder.hits, "embedded": embedder.misses}
+
+    with _timed(timings, "cluster"):
+        on_stage("Clustering segments into candidate topics")
+        clustered = build_clusterer(config.cluster, config.seed).fit(texts, embeddings, ids)
+        notes.extend(clustered.notes)
+    clusters = np.full(len(segments), -1, dtype=np.int64)
+    clusters[coded_idx] = clustered.labels
+
+    with _timed(timings, "align"):
+        on_stage(f"Aligning segments and topics to codebook '{codebook.name}'")
+        aligner = build_aligner(config.align).fit(codebook, embedder)
+        coded_assignments = aligner.assign(embeddings)
+        topic_assignments = aligner.assign_clusters(clustered.labels, embeddings)
+    assignments: list[Assignment | None] = [None] * len(segments)
+    for i, assignment in zip(coded_idx, coded_assignments, strict=True):
+        assignments[i] = assignment
+
+    return RunResult(
+        config=config,
+        corpus=corpus,
+        codebook=codebook,
+        segments=segments,
+        status=status,
+        rows=rows,
+        embeddings=embeddings,
+        clusters=clusters,
+        assignments=tuple(assignments),
+        topics=clustered.topics,
+        topic_assignments=topic_assignments,
+        timings=timings,
+        notes=notes,
+        model=embedder.describe(),
+        cache=cache,
+    )
+
+
+def run(
+    inputs: Sequence[str | Path],
+    codebook: str | Path | Codebook,
+    *,
+    out: str | Path | None = None,
+    manifest: str | Path | None = None,
+    config: RunConfig | str | Path | None = None,
+    force: bool = False,
+    progress: bool = False,
+    on_stage: StageCallback = _quiet,
+) -> RunResult:
+    """Run the whole pipeline; write the reports to ``out`` when given.
+
+    Args:
+        inputs: files and/or directories of documents.
+        codebook: a codebook file (YAML or CSV) or a loaded :class:`Codebook`.
+        out: output directory for the reports; ``None`` keeps everything in memory.
+        manifest: a corpus manifest (CSV or YAML) joining metadata to files.
+        config: a :class:`RunConfig`, a config file path, or ``None`` for defaults.
+        force: replace an existing output directory.
+        progress: show a progress bar while embedding.
+        on_stage: called with a one-line message as each stage starts.
+
+    Returns:
+        The :class:`RunResult`, whose DataFrame methods give the same tables as the files.
+    """
+    from narratives.align import load_codebook
+    from narratives.loaders import load_corpus
+
+    timings: dict[str, float] = {}
+    if not isinstance(config, RunConfig):
+        config = load_config(config)
+    if not isinstance(codebook, Codebook):
+        codebook = load_codebook(codebook)
+    out_dir = check_output_dir(out, force) if out is not None else None
+    if not inputs:
+        raise InputError("no input given: name at least one file or directory of documents")
+
+    with _timed(timings, "load"):
+        on_stage("Loading documents")
+        corpus = load_corpus(list(inputs), manifest=manifest)
+    if not corpus.documents:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in corpus.skipped[:5])
+        raise InputError(
+            "no readable documents in the input" + (f" ({reasons})" if reasons else "")
+            + ". Supported: .txt .md .docx .odt .pdf .html .vtt .srt"
+        )
+    known = sorted({k for d in corpus.documents for k in d.metadata})
+    missing = [c for c in config.report.by if c not in known]
+    if missing:
+        raise ConfigError(
+            f"report.by names {', '.join(missing)}, which no document has. Metadata columns: "
+            f"{', '.join(known) or 'none (give --manifest to add participant attributes)'}"
+        )
+
+    result = analyse(corpus, codebook, config, progress=progress, on_stage=on_stage, timings=timings)
+    if out_dir is not None:
+        from narratives.reports.writer import write_reports
+
+        with _timed(timings, "report"):
+            on_stage(f"Writing reports to {out_dir}")
+            write_reports(result, out_dir, inputs=inputs, manifest=manifest)
+    return result

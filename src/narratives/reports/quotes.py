@@ -1,0 +1,109 @@
+"""Candidate quotations per theme: high-scoring, diverse, traceable.
+
+Selection is maximal marginal relevance (MMR) over segment embeddings: each next quote
+maximises ``diversity * score - (1 - diversity) * max_similarity_to_chosen``; near
+duplicates (cosine >= 0.92) are never both chosen, and no document gives more than
+``max(2, k // 3)`` quotes while other documents have candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from narratives.models import Assignment, Document, Quote, Segment, UNASSIGNED
+from narratives.types import Vectors
+
+NEAR_DUPLICATE = 0.92
+PREFERRED_MIN_WORDS = 8
+
+
+def _context(text: str, start: int, end: int, chars: int) -> tuple[str, str]:
+    """Up to ``chars`` characters either side, cut at word boundaries."""
+    if chars <= 0:
+        return "", ""
+    lo = max(0, start - chars)
+    before = text[lo:start]
+    if lo > 0 and " " in before:
+        before = before[before.index(" ") + 1 :]
+    hi = min(len(text), end + chars)
+    after = text[end:hi]
+    if hi < len(text) and " " in after:
+        after = after[: after.rindex(" ")]
+    return " ".join(before.split()), " ".join(after.split())
+
+
+def select_quotes(
+    theme: str,
+    candidates: Sequence[int],
+    segments: Sequence[Segment],
+    assignments: Sequence[Assignment | None],
+    embeddings: Vectors,
+    rows: Sequence[int],
+    documents: dict[str, Document],
+    *,
+    k: int,
+    diversity: float,
+    context_chars: int,
+) -> list[Quote]:
+    """Pick up to ``k`` quotes for ``theme`` among segment indices ``candidates``.
+
+    ``rows[i]`` is the embedding row of segment ``i`` (``-1`` when it has none).
+    """
+    pool = [i for i in candidates if rows[i] >= 0]
+    long_enough = [i for i in pool if len(segments[i].text.split()) >= PREFERRED_MIN_WORDS]
+    if len(long_enough) >= k:
+        pool = long_enough
+    # stable order: score descending, then segment id
+    pool.sort(key=lambda i: (-(assignments[i].score if assignments[i] else 0.0), segments[i].segment_id))
+    per_doc_cap = max(2, k // 3)
+    n_docs = len({segments[i].doc_id for i in pool})
+    chosen: list[int] = []
+    chosen_vecs: list[np.ndarray] = []
+    per_doc: dict[str, int] = {}
+    remaining = list(pool)
+    while remaining and len(chosen) < k:
+        best, best_value = -1, -np.inf
+        for i in remaining:
+            seg = segments[i]
+            if n_docs > len(per_doc) and per_doc.get(seg.doc_id, 0) >= per_doc_cap:
+                continue
+            score = assignments[i].score if assignments[i] else 0.0
+            vec = embeddings[rows[i]]
+            redundancy = max((float(vec @ v) for v in chosen_vecs), default=0.0)
+            if redundancy >= NEAR_DUPLICATE:
+                continue
+            value = diversity * score - (1.0 - diversity) * redundancy
+            if value > best_value:
+                best, best_value = i, value
+        if best < 0:
+            break
+        remaining.remove(best)
+        chosen.append(best)
+        chosen_vecs.append(embeddings[rows[best]])
+        per_doc[segments[best].doc_id] = per_doc.get(segments[best].doc_id, 0) + 1
+    quotes = []
+    for rank, i in enumerate(chosen, start=1):
+        seg, assignment = segments[i], assignments[i]
+        assert assignment is not None and assignment.theme != UNASSIGNED
+        document = documents[seg.doc_id]
+        before, after = _context(document.text, seg.start, seg.end, context_chars)
+        quotes.append(
+            Quote(
+                theme=theme,
+                subtheme=assignment.subtheme,
+                rank=rank,
+                segment_id=seg.segment_id,
+                doc_id=seg.doc_id,
+                source=document.source,
+                speaker=seg.speaker,
+                start=seg.start,
+                end=seg.end,
+                text=seg.text,
+                score=assignment.score,
+                context_before=before,
+                context_after=after,
+            )
+        )
+    return quotes

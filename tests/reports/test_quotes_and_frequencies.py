@@ -1,0 +1,69 @@
+"""Quote selection is diverse and traceable; frequencies add up and are traceable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from narratives.models import Assignment, Block, Codebook, Document, Segment, Theme
+from narratives.reports import select_quotes, theme_frequencies
+
+
+def _setup(n_docs: int = 3, per_doc: int = 4):
+    documents, segments, assignments, vectors = {}, [], [], []
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=8)
+    for d in range(n_docs):
+        sentences = [f"Doc {d} sentence {i} says the salary was far too low for us." for i in range(per_doc)]
+        text = " ".join(sentences)
+        doc_id = f"doc{d}"
+        documents[doc_id] = Document(doc_id, text, "transcript", doc_id, f"{doc_id}.txt", (Block(0, len(text)),))
+        offset = 0
+        for i, sentence in enumerate(sentences):
+            segments.append(Segment(f"{doc_id}:s{i:04d}", doc_id, "sentence", i, 0, offset, offset + len(sentence),
+                                    sentence, speaker="P1", role="participant"))
+            offset += len(sentence) + 1
+            assignments.append(Assignment("pay", "salary", 0.9 - 0.01 * (d * per_doc + i)))
+            vec = base + (0.01 if d == 0 else 1.0) * rng.normal(size=8)  # doc0's sentences are near-duplicates
+            vectors.append(vec / np.linalg.norm(vec))
+    return documents, segments, assignments, np.asarray(vectors, dtype=np.float32)
+
+
+def test_quotes_are_traceable_and_not_near_duplicates() -> None:
+    documents, segments, assignments, vectors = _setup()
+    rows = list(range(len(segments)))
+    quotes = select_quotes("pay", rows, segments, assignments, vectors, rows, documents,
+                           k=5, diversity=0.7, context_chars=40)
+    assert 1 < len(quotes) <= 5
+    for q in quotes:
+        assert documents[q.doc_id].text[q.start : q.end] == q.text
+        assert q.source == f"{q.doc_id}.txt" and q.speaker == "P1"
+    chosen = np.asarray([vectors[int(q.segment_id[-4:]) + 4 * int(q.doc_id[-1])] for q in quotes])
+    sims = chosen @ chosen.T - np.eye(len(quotes))
+    assert sims.max() < 0.92, "two near-duplicate quotes were both chosen"
+    assert sum(q.doc_id == "doc0" for q in quotes) <= 2
+    assert [q.rank for q in quotes] == list(range(1, len(quotes) + 1))
+    assert quotes[0].context_after.startswith("Doc")
+
+
+def test_frequencies_shares_add_up_and_exclude_uncoded() -> None:
+    codebook = Codebook("cb", (Theme("pay", "Pay", "d"), Theme("salary", "Salary", "d", parent="pay"),
+                               Theme("hours", "Hours", "d")))
+    frame = pd.DataFrame({
+        "status": ["coded", "coded", "coded", "interviewer", "coded"],
+        "theme": ["pay", "pay", "unassigned", None, "hours"],
+        "subtheme": ["salary", None, None, None, None],
+        "doc_id": ["a", "b", "a", "a", "b"],
+        "speaker": ["P1", "P2", "P1", "Interviewer", "P2"],
+        "kind": ["transcript"] * 5,
+        "country": ["UK", "Canada", "UK", "UK", "Canada"],
+    })
+    table = theme_frequencies(frame, codebook, ["country"])
+    overall = table[(table.breakdown == "overall") & (table.level == "theme")].set_index("theme")
+    assert overall.loc["pay", "segments"] == 2 and overall.loc["pay", "documents"] == 2
+    assert overall["share"].sum() == 1.0
+    assert overall.loc["pay", "group_segments"] == 4, "the interviewer turn must not be counted"
+    uk = table[(table.breakdown == "country") & (table.group == "UK") & (table.level == "theme")]
+    assert dict(zip(uk.theme, uk.segments, strict=True)) == {"pay": 1, "hours": 0, "unassigned": 1}
+    sub = table[(table.level == "subtheme") & (table.breakdown == "overall")]
+    assert list(sub.subtheme) == ["salary"] and sub.iloc[0]["segments"] == 1
