@@ -31,3 +31,28 @@ def real_corpus(shared_dir: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"{path} is absent")
     return path
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for the whole test session (tests write only to tmp paths)."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path):
+    """The demo corpus analysed once per session with the shipped codebook, like `make demo`."""
+    import narratives
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    config = narratives.load_config(
+        REPO / "configs" / "demo.yaml", [f"embed.cache_dir={cache_dir}"]
+    )
+    result = narratives.run(
+        [REPO / "corpora" / "demo"],
+        REPO / "configs" / "codebooks" / "physician-migration.yaml",
+        manifest=REPO / "corpora" / "demo" / "manifest.csv",
+        config=config,
+        out=out,
+    )
+    return result, out

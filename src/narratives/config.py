@@ -6,6 +6,7 @@ message naming the key. The resolved configuration is written to ``run_manifest.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -150,7 +151,23 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
         return RunConfig.model_validate(data)
     except ValidationError as exc:
         where = str(path) if path is not None else "settings"
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_describe(err) for err in exc.errors())
         raise ConfigError(f"{where}: {problems}") from exc
+
+
+def _describe(err: Any) -> str:
+    """One validation problem, with a suggestion for a misspelt key."""
+    loc = [str(p) for p in err["loc"]]
+    text = f"{'.'.join(loc)}: {err['msg']}"
+    if err["type"] != "extra_forbidden":
+        return text
+    model: type[BaseModel] = RunConfig
+    for part in loc[:-1]:
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return text
+        model = annotation
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1)
+    known = ", ".join(model.model_fields)
+    hint = f"did you mean '{close[0]}'?" if close else f"known keys here: {known}"
+    return f"{'.'.join(loc)}: unknown setting; {hint}"

@@ -1,0 +1,79 @@
+"""One bad file never sinks a batch; bad settings stop the run before any work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from narratives.cli import app
+
+pytestmark = pytest.mark.slow
+
+GOOD = (
+    "Interviewer: Tell me about the pay.\n\n"
+    "P2: The salary was an insult after years of training, it could not cover rent and fees.\n\n"
+    "Interviewer: And the hospital?\n\n"
+    "P2: There were no drugs in the emergency cupboard, we improvised with what we had.\n"
+)
+
+
+def _corpus(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "windows.txt").write_bytes("P3: The café rota meant 80 hours – every week.\n\nI: Why?\n\n"
+                                         "P3: Nobody was promoted without sifarish.\n".encode("cp1252"))
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (folder / "broken.docx").write_bytes(b"this is not a zip file")
+    (folder / "slides.pptx").write_bytes(b"PK\x03\x04")
+    return folder
+
+
+def test_bad_files_are_skipped_with_reasons(tmp_path: Path, cache_dir: Path, repo_dir: Path) -> None:
+    corpus = _corpus(tmp_path / "corpus")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
+        "--out", str(out), "--set", f"embed.cache_dir={cache_dir}",
+    ])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    skipped = {Path(s["path"]).name: s["reason"] for s in manifest["skipped_files"]}
+    assert set(skipped) == {"empty.txt", "binary.txt", "broken.docx", "slides.pptx"}
+    assert all(reason for reason in skipped.values())
+    assert {d["doc_id"] for d in manifest["documents"]} == {"good", "windows"}
+    assert any("cp1252" in w for w in manifest["warnings"])
+    for name in ("empty.txt", "broken.docx"):
+        assert name in result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--set", "align.treshold=0.3"], "did you mean 'threshold'"),
+        (["--set", "seed=abc"], "seed"),
+        (["--by", "contry"], "contry"),
+    ],
+)
+def test_bad_settings_stop_before_writing(tmp_path: Path, cache_dir: Path, repo_dir: Path,
+                                          extra: list[str], message: str) -> None:
+    corpus = _corpus(tmp_path / "corpus")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
+        "--out", str(out), "--set", f"embed.cache_dir={cache_dir}", *extra,
+    ])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()
+
+
+def test_bad_codebook_stops_before_loading(tmp_path: Path) -> None:
+    book = tmp_path / "book.yaml"
+    book.write_text("name: x\nthemes:\n  - id: pay\n    label: Pay\n")
+    result = CliRunner().invoke(app, ["run", str(tmp_path), "--codebook", str(book), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "book.yaml" in result.output and "pay" in result.output and "definition" in result.output
