@@ -17,7 +17,7 @@ def test_frequencies_by_metadata_column(demo_run) -> None:
     result, out = demo_run
     table = result.theme_frequencies(by="country")
     assert set(table["breakdown"]) == {"overall", "kind", "country"}
-    assert {"UK", "Canada", "Saudi Arabia", "UAE"} <= set(table.loc[table["breakdown"] == "country", "group"])
+    assert {"United Kingdom", "Canada", "Saudi Arabia", "United Arab Emirates"} <= set(table.loc[table["breakdown"] == "country", "group"])
     written = pd.read_csv(out / "theme_frequencies.csv", keep_default_na=False)
     overall = table[table["breakdown"] == "overall"].reset_index(drop=True)
     assert list(overall["segments"]) == list(written[written["breakdown"] == "overall"]["segments"])
@@ -59,5 +59,5 @@ def test_run_without_output_keeps_results_in_memory(tmp_path: Path, cache_dir: P
 
 def test_no_readable_documents_is_a_clear_error(tmp_path: Path, repo_dir: Path) -> None:
     (tmp_path / "empty.txt").write_text("")
-    with pytest.raises(InputError, match="empty.txt"):
+    with pytest.raises(InputError, match=r"empty\.txt"):
         narratives.run([tmp_path], repo_dir / "configs" / "codebooks" / "physician-migration.yaml")

@@ -76,8 +76,8 @@ def test_frequencies_are_traceable_to_segments(demo_run) -> None:
         assert row.segments == (coded["theme"] == row.theme).sum()
     assert abs(overall["share"].sum() - 1.0) < 1e-3
     assert {"overall", "kind", "country", "gender", "specialty"} == set(freq["breakdown"])
-    uk = freq[(freq["breakdown"] == "country") & (freq["group"] == "UK") & (freq["level"] == "theme")]
-    assert uk["group_segments"].iloc[0] == (coded["country"] == "UK").sum()
+    uk = freq[(freq["breakdown"] == "country") & (freq["group"] == "United Kingdom") & (freq["level"] == "theme")]
+    assert uk["group_segments"].iloc[0] == (coded["country"] == "United Kingdom").sum()
 
 
 def test_topics_are_labelled_and_aligned(demo_run) -> None:

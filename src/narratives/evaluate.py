@@ -125,8 +125,8 @@ def evaluate(
     index = _code_index(codebook)
     raw_codes = [c.strip() for c in frame[code_col]]
     gold_codes = [index.get(c.lower(), index.get(_slug(c), c)) for c in raw_codes]
-    unmatched = tuple(sorted({c for c, g in zip(raw_codes, gold_codes, strict=True) if g == c and c not in index.values()}))
     known = {e.id for e in codebook.entries}
+    unmatched = tuple(sorted({c for c, g in zip(raw_codes, gold_codes, strict=True) if g not in known}))
     if not any(g in known for g in gold_codes):
         raise ConfigError(
             f"{path}: none of the codes in column '{code_col}' match codebook {codebook.source or codebook.name}; "

@@ -35,9 +35,12 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = round(time.perf_counter() - start, 3)
 
 
-def _status(segment: Segment, config: RunConfig) -> str:
+def _status(segment: Segment, kind: str, config: RunConfig) -> str:
+    """``coded``, or why the segment is kept but not coded."""
     if segment.role == "interviewer" and not config.segment.include_interviewer:
         return "interviewer"
+    if kind == "transcript" and segment.speaker is None:
+        return "outside-turn"  # a transcript's header or notes, not anyone's speech
     if len(segment.text.split()) < config.segment.min_words:
         return "too-short"
     return "coded"
@@ -75,7 +78,8 @@ def analyse(
     with _timed(timings, "segment"):
         on_stage(f"Segmenting {len(corpus.documents)} documents into {config.segment.unit}s")
         segments = tuple(segment_corpus(corpus.documents, config.segment))
-        status = tuple(_status(s, config) for s in segments)
+        kinds = {d.doc_id: d.kind for d in corpus.documents}
+        status = tuple(_status(s, kinds[s.doc_id], config) for s in segments)
     coded_idx = [i for i, s in enumerate(status) if s == "coded"]
     rows = np.full(len(segments), -1, dtype=np.int64)
     rows[coded_idx] = np.arange(len(coded_idx))

@@ -36,7 +36,7 @@ class RunResult:
     """Everything one run produced, in memory.
 
     ``status[i]`` says whether segment ``i`` was coded (``"coded"``) or why not
-    (``"interviewer"``, ``"too-short"``). ``rows[i]`` is segment ``i``'s row in
+    (``"interviewer"``, ``"outside-turn"`` for a transcript's header, ``"too-short"``). ``rows[i]`` is segment ``i``'s row in
     ``embeddings`` (``-1`` when it was not coded, hence not embedded).
     """
 

@@ -1,0 +1,24 @@
+"""Loaders stage: files (and an optional manifest) → :class:`~narratives.models.Corpus`.
+
+One small reader per format (:mod:`narratives.loaders.formats`), chosen by file suffix
+from :data:`READERS`; format-blind steps after it: speaker turns (:mod:`.turns`), kind
+inference (:mod:`.kinds`), furniture removal (:mod:`.furniture`), paragraphs and offsets
+(:mod:`.paragraphs`). Heavy parsers are imported only when a file of their format is read.
+"""
+
+from narratives.loaders.base import READERS, Extracted, FormatReader, Line, supported_suffixes
+from narratives.loaders.corpus import load_corpus
+from narratives.loaders.document import load_document
+from narratives.loaders.manifest import ManifestEntry, read_manifest
+
+__all__ = [
+    "READERS",
+    "Extracted",
+    "FormatReader",
+    "Line",
+    "ManifestEntry",
+    "load_corpus",
+    "load_document",
+    "read_manifest",
+    "supported_suffixes",
+]
