@@ -30,9 +30,9 @@ class SegmentConfig(_Strict):
     spacy_model: str = "blank"
     """``blank`` (rule-based sentences, no download) or an installed spaCy package such
     as ``en_core_web_sm`` (parser-based sentences)."""
-    passage_sentences: int = Field(3, ge=1, le=50)
+    passage_sentences: int = Field(default=3, ge=1, le=50)
     """Sentences per passage window inside a paragraph (a transcript turn is one passage)."""
-    min_words: int = Field(4, ge=1)
+    min_words: int = Field(default=4, ge=1)
     """Segments with fewer words are kept in the output but not coded ("Yes.", "Okay.")."""
     include_interviewer: bool = False
     """Code the interviewer's turns as well (they are always kept in ``segments.csv``)."""
@@ -43,7 +43,7 @@ class EmbedConfig(_Strict):
 
     model: str = "all-MiniLM-L6-v2"
     """A local directory, or a name listed in ``models/`` (an installed model package)."""
-    batch_size: int = Field(64, ge=1)
+    batch_size: int = Field(default=64, ge=1)
     cache_dir: Path | None = None
     """Default: ``$NARRATIVES_CACHE_DIR`` or ``~/.cache/narratives``."""
     allow_network: bool = False
@@ -64,11 +64,11 @@ class ClusterConfig(_Strict):
     """BERTopic with UMAP + HDBSCAN; ``None`` sizes are chosen from the corpus size."""
 
     method: str = "bertopic"
-    min_cluster_size: int | None = Field(None, ge=2)
-    min_samples: int | None = Field(None, ge=1)
-    n_neighbors: int = Field(15, ge=2)
-    n_components: int = Field(5, ge=2)
-    top_n_words: int = Field(8, ge=1)
+    min_cluster_size: int | None = Field(default=None, ge=2)
+    min_samples: int | None = Field(default=None, ge=1)
+    n_neighbors: int = Field(default=15, ge=2)
+    n_components: int = Field(default=5, ge=2)
+    top_n_words: int = Field(default=8, ge=1)
     extra_stop_words: tuple[str, ...] = ()
 
 
@@ -76,20 +76,20 @@ class AlignConfig(_Strict):
     """How segments and clusters are matched to the codebook."""
 
     method: str = "prototype"
-    threshold: float = Field(0.35, ge=0.0, le=1.0)
+    threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     """Segments scoring below this are ``unassigned``."""
-    cluster_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    cluster_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     """Clusters scoring below this are reported as candidate new themes."""
 
 
 class ReportConfig(_Strict):
     """What goes into the output directory."""
 
-    quotes_per_theme: int = Field(5, ge=1)
+    quotes_per_theme: int = Field(default=5, ge=1)
     by: tuple[str, ...] = ()
     """Metadata columns to break theme frequencies down by (e.g. ``country``)."""
-    context_chars: int = Field(160, ge=0)
-    diversity: float = Field(0.7, ge=0.0, le=1.0)
+    context_chars: int = Field(default=160, ge=0)
+    diversity: float = Field(default=0.7, ge=0.0, le=1.0)
     """MMR trade-off for quotes: 1.0 = pure score, lower = more diverse."""
 
 

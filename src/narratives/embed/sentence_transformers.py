@@ -1,0 +1,202 @@
+"""The sentence-transformers embedder: a resolved local model, loaded lazily, offline.
+
+The model is loaded on the first call that really needs vectors, so asking for the
+:attr:`~SentenceTransformerEmbedder.identity` (what the cache is keyed on) or embedding
+an all-cached corpus never imports torch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from narratives.embed._texts import as_text_list
+from narratives.embed.resolve import ResolvedModel
+from narratives.errors import ModelError
+from narratives.types import Vectors
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+_OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+@contextmanager
+def offline_hub() -> Iterator[None]:
+    """``HF_HUB_OFFLINE=1`` for the duration of the block, then the previous state again.
+
+    ``huggingface_hub`` reads the variable once at import, so its module flag is switched
+    too. Not thread-safe (it changes ``os.environ``), which is fine for a model load.
+    """
+    import huggingface_hub.constants as hub_constants
+
+    saved_env = {key: os.environ.get(key) for key in _OFFLINE_ENV}
+    saved_flag = hub_constants.HF_HUB_OFFLINE
+    os.environ.update(dict.fromkeys(_OFFLINE_ENV, "1"))
+    hub_constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        hub_constants.HF_HUB_OFFLINE = saved_flag
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def _no_transformers_progress() -> Iterator[None]:
+    """Hide transformers' "Loading weights" tqdm bar during the load, then restore it."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+@contextmanager
+def _progress_bar(enabled: bool, n_texts: int, n_batches: int) -> Iterator[Callable[[], None]]:
+    """One rich progress bar over batches on stderr; a no-op ``advance`` when disabled."""
+    if not enabled:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("batches"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(f"Embedding {n_texts:,} segments", total=n_batches)
+        yield lambda: bar.advance(task)
+
+
+class SentenceTransformerEmbedder:
+    """Embeds texts with a sentence-transformers model from a local, verified folder.
+
+    Args:
+        resolved: the model found by :func:`~narratives.embed.resolve_model`.
+        batch_size: texts per forward pass.
+        device: torch device, ``"cpu"`` by default.
+
+    Texts are batched longest-first (less padding), and rows are returned in input order
+    as ``float32`` unit vectors. A text's vector can differ in the last bits depending on
+    which texts share its batch; the cache makes re-runs bit-identical.
+    """
+
+    def __init__(self, resolved: ResolvedModel, batch_size: int = 64, device: str = "cpu") -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.resolved = resolved
+        self.batch_size = batch_size
+        self.device = device
+        self._model: SentenceTransformer | None = None
+        self.load_seconds: float | None = None
+        """Wall time of the model load, once it has happened."""
+
+    @property
+    def identity(self) -> str:
+        """``name@sha256[:16]`` of the weights; never loads the model."""
+        return self.resolved.identity
+
+    @property
+    def dimension(self) -> int:
+        """Vector length; from the manifest when it declares one, else from the loaded model."""
+        if self._model is None and self.resolved.dimension is not None:
+            return self.resolved.dimension
+        return self._dimension_of(self._ensure_model())
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the torch model has been loaded in this process."""
+        return self._model is not None
+
+    @staticmethod
+    def _dimension_of(model: SentenceTransformer) -> int:
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dimension = getter()
+        if dimension is None:
+            raise ModelError("the model does not report its embedding dimension")
+        return int(dimension)
+
+    def _ensure_model(self) -> SentenceTransformer:
+        if self._model is not None:
+            return self._model
+        started = time.perf_counter()
+        from sentence_transformers import SentenceTransformer
+
+        path = self.resolved.path
+        try:
+            with offline_hub(), _no_transformers_progress():
+                model = SentenceTransformer(
+                    str(path), device=self.device, local_files_only=True, trust_remote_code=False
+                )
+        except Exception as exc:  # torch/transformers raise many types; name the model and cause
+            name = self.resolved.name
+            raise ModelError(f"could not load embedding model '{name}' from {path}: {exc}") from exc
+        model.eval()
+        expected = self.resolved.dimension
+        if expected is not None and self._dimension_of(model) != expected:
+            raise ModelError(
+                f"model '{self.resolved.name}' at {path} produces {self._dimension_of(model)}-d vectors, "
+                f"but its manifest declares {expected}"
+            )
+        self._model = model
+        self.load_seconds = time.perf_counter() - started
+        return model
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> Vectors:
+        """One L2-normalised ``float32`` row per text, in input order.
+
+        Raises:
+            TypeError: ``texts`` is a single string or holds non-strings.
+            ModelError: the model cannot be loaded.
+        """
+        items = as_text_list(texts)
+        if not items:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        model = self._ensure_model()
+        order = sorted(range(len(items)), key=lambda i: -len(items[i]))
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        out = np.empty((len(items), self._dimension_of(model)), dtype=np.float32)
+        with _progress_bar(progress, len(items), len(batches)) as advance:
+            for batch in batches:
+                out[batch] = model.encode(
+                    [items[i] for i in batch],
+                    batch_size=len(batch),
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                )
+                advance()
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """What the run manifest records about the model."""
+        model = self.resolved
+        return {
+            "name": model.name,
+            "identity": self.identity,
+            "source": model.source,
+            "path": str(model.path),
+            "sha256": model.sha256,
+            "package": model.package,
+            "package_version": model.package_version,
+            "dimension": model.dimension,
+            "batch_size": self.batch_size,
+            "device": self.device,
+        }
