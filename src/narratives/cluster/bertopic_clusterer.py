@@ -1,0 +1,237 @@
+"""BERTopic on pre-computed embeddings: UMAP + HDBSCAN, sized from the corpus, seeded.
+
+The stages run explicitly so each can be measured and guarded:
+
+1. fewer than :data:`~narratives.cluster.sizing.MIN_SEGMENTS` segments: nothing is
+   clustered, every segment is ``-1`` and a note says why;
+2. UMAP (cosine, ``random_state=seed``, sizes clamped to the corpus) reduces the
+   embeddings;
+3. HDBSCAN clusters them with "eom" selection, re-selecting with "leaf" when one cluster
+   swallows more than half the corpus (see :mod:`narratives.cluster.sizing`);
+   if HDBSCAN finds no cluster, every segment is ``-1`` with a note; no clusters are
+   forced with k-means, because invented topics would look as sure as real ones;
+4. BERTopic, with null reduction and clustering components and our labels as ``y``
+   ("manual topic modelling"), computes the c-TF-IDF keywords with a cleaned,
+   stop-worded vocabulary and ``reduce_frequent_words=True``.
+
+KeyBERTInspired and MaximalMarginalRelevance are not used: both embed candidate words
+with ``embedding_model``, which is ``None`` here (MMR warns and does nothing; KeyBERT
+fails). Outliers stay ``-1``: reassigning them by embedding similarity inflates the
+largest topics with sentences that fit none, and the aligner scores every segment anyway.
+
+Heavy libraries (bertopic, umap, hdbscan, scikit-learn) are imported inside :meth:`fit`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from narratives.cluster.keywords import build_vectorizer, clean_for_keywords, distinct_keywords, make_label
+from narratives.cluster.sizing import MAX_CLUSTER_SHARE, MIN_SEGMENTS, ClusterSizes, choose_sizes, keyword_min_df
+from narratives.config import ClusterConfig
+from narratives.models import Topic
+from narratives.types import ClusterResult, Vectors
+
+OUTLIER_LABEL = "outliers (unclustered)"
+SMALL_CORPUS = 50
+"""Below this many segments a note warns that topics are tentative (measured: on 20–40
+random unit vectors UMAP + HDBSCAN still reported 2–8 clusters)."""
+REPRESENTATIVES = 3
+"""Segment ids kept per topic: the ones closest to the topic's centroid."""
+
+Labels = NDArray[np.int64]
+
+
+class BERTopicClusterer:
+    """Clusters segment embeddings into candidate topics with readable keyword labels.
+
+    ``__init__`` only stores its arguments; after :meth:`fit` the fitted parts are kept as
+    ``sizes_``, ``selection_`` ("eom" or "leaf"), ``reduced_`` (UMAP output) and
+    ``topic_model_`` (the BERTopic model, ``None`` when nothing was clustered).
+    """
+
+    def __init__(self, config: ClusterConfig, seed: int) -> None:
+        self.config = config
+        self.seed = seed
+
+    def fit(self, texts: Sequence[str], embeddings: Vectors, ids: Sequence[str]) -> ClusterResult:
+        """Cluster ``texts`` by their ``embeddings``; ``ids`` name the representative segments.
+
+        Raises:
+            ValueError: when the lengths of ``texts``, ``embeddings`` and ``ids`` differ or
+                ``embeddings`` is not a 2-D array.
+        """
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        n = len(texts)
+        if vectors.ndim != 2 or vectors.shape[0] != n or len(ids) != n:
+            raise ValueError(
+                f"clusterer got {n} texts, {len(ids)} ids and embeddings of shape {vectors.shape}; "
+                "pass one embedding row and one id per text"
+            )
+        self.sizes_: ClusterSizes | None = None
+        self.selection_: str | None = None
+        self.reduced_: NDArray[np.float32] | None = None
+        self.topic_model_: Any = None
+        if n < MIN_SEGMENTS:
+            note = f"too few segments to cluster (n={n}); every segment is left unclustered"
+            return _all_outliers(n, (note,))
+
+        sizes = choose_sizes(n, self.config)
+        self.sizes_ = sizes
+        notes = [
+            f"UMAP n_neighbors={sizes.n_neighbors}, n_components={sizes.n_components}; HDBSCAN "
+            f"min_cluster_size={sizes.min_cluster_size}, min_samples={sizes.min_samples} (n={n}, seed={self.seed})"
+        ]
+        if n < SMALL_CORPUS:
+            notes.append(
+                f"small corpus (n={n}): UMAP + HDBSCAN can find groups even in unrelated sentences; "
+                "treat these topics as tentative"
+            )
+        self.reduced_ = self._reduce(vectors, sizes)
+        labels, selection, selection_note = self._cluster(self.reduced_, sizes)
+        self.selection_ = selection
+        if selection_note:
+            notes.append(selection_note)
+        if not (labels >= 0).any():
+            notes.append(
+                f"HDBSCAN found no cluster among {n} segments; every segment is left unclustered "
+                "(try a smaller cluster.min_cluster_size)"
+            )
+            return _all_outliers(n, tuple(notes))
+
+        labels, keywords = self._describe(texts, vectors, labels)
+        topics = _topics(labels, keywords, vectors, ids, self.config.top_n_words)
+        outliers = int((labels == -1).sum())
+        notes.append(
+            f"{len(topics) - (outliers > 0)} topics; {outliers} of {n} segments ({outliers / n:.0%}) are outliers (-1)"
+        )
+        return ClusterResult(labels=labels, topics=topics, notes=tuple(notes))
+
+    def _reduce(self, vectors: Vectors, sizes: ClusterSizes) -> NDArray[np.float32]:
+        from umap import UMAP
+
+        reducer = UMAP(
+            n_neighbors=sizes.n_neighbors,
+            n_components=sizes.n_components,
+            min_dist=0.0,
+            metric="cosine",
+            random_state=self.seed,
+            n_jobs=1,  # what random_state forces anyway; saying so avoids UMAP's warning
+            low_memory=sizes.low_memory,
+        )
+        return np.nan_to_num(reducer.fit_transform(vectors)).astype(np.float32)
+
+    def _cluster(self, reduced: NDArray[np.float32], sizes: ClusterSizes) -> tuple[Labels, str, str]:
+        """HDBSCAN labels, the selection method used, and a note when it fell back to "leaf"."""
+        from hdbscan import HDBSCAN
+
+        def run(method: str) -> Labels:
+            # HDBSCAN has no random state: the same reduced vectors give the same labels.
+            model = HDBSCAN(
+                min_cluster_size=sizes.min_cluster_size,
+                min_samples=sizes.min_samples,
+                metric="euclidean",
+                cluster_selection_method=method,
+                prediction_data=True,
+            ).fit(reduced)
+            return np.asarray(model.labels_, dtype=np.int64)
+
+        labels = run("eom")
+        share = _largest_share(labels)
+        if 0 < share <= MAX_CLUSTER_SHARE:
+            return labels, "eom", ""
+        reason = f"one cluster held {share:.0%} of the segments" if share else "it found no cluster"
+        note = f"HDBSCAN 'eom' selection was replaced by 'leaf' because {reason}"
+        return run("leaf"), "leaf", note
+
+    def _describe(
+        self, texts: Sequence[str], vectors: Vectors, labels: Labels
+    ) -> tuple[Labels, dict[int, tuple[str, ...]]]:
+        """Labels renumbered by size (0 = largest, -1 kept) and ranked keywords per label."""
+        cleaned = [clean_for_keywords(text) for text in texts]
+        try:
+            vectorizer = build_vectorizer(cleaned, self.config.extra_stop_words, keyword_min_df(len(texts)))
+        except ValueError:
+            return _renumber_by_size(labels), {}
+
+        with warnings.catch_warnings():  # bertopic sets process-wide filters at import; undo them
+            from bertopic import BERTopic
+            from bertopic.cluster import BaseCluster
+            from bertopic.dimensionality import BaseDimensionalityReduction
+            from bertopic.vectorizers import ClassTfidfTransformer
+
+        model = BERTopic(
+            embedding_model=None,
+            umap_model=BaseDimensionalityReduction(),
+            hdbscan_model=BaseCluster(),
+            vectorizer_model=vectorizer,
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            top_n_words=max(self.config.top_n_words * 2, 10),
+            calculate_probabilities=False,
+            verbose=False,
+        )
+        predictions, _ = model.fit_transform(cleaned, embeddings=vectors, y=labels.tolist())
+        self.topic_model_ = model
+        keywords = {
+            int(topic): tuple(word for word, score in words if word and score > 0)
+            for topic, words in model.get_topics().items()
+        }
+        return np.asarray(predictions, dtype=np.int64), keywords
+
+
+def _largest_share(labels: Labels) -> float:
+    clustered = labels[labels >= 0]
+    if clustered.size == 0:
+        return 0.0
+    return float(np.bincount(clustered).max() / labels.size)
+
+
+def _renumber_by_size(labels: Labels) -> Labels:
+    """0 for the largest cluster, 1 for the next (ties by old label); -1 stays -1."""
+    counts = Counter(int(x) for x in labels if x >= 0)
+    order = sorted(counts, key=lambda label: (-counts[label], label))
+    mapping = {old: new for new, old in enumerate(order)}
+    return np.asarray([mapping.get(int(x), -1) for x in labels], dtype=np.int64)
+
+
+def _all_outliers(n: int, notes: tuple[str, ...]) -> ClusterResult:
+    topics = (Topic(cluster=-1, size=n, label=OUTLIER_LABEL, keywords=()),) if n else ()
+    return ClusterResult(labels=np.full(n, -1, dtype=np.int64), topics=topics, notes=notes)
+
+
+def _representatives(members: NDArray[np.intp], vectors: Vectors, ids: Sequence[str]) -> tuple[str, ...]:
+    """Ids of the members closest (cosine) to their centroid; ties go to the earlier segment."""
+    rows = vectors[members].astype(np.float64)
+    rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    centroid = rows.mean(axis=0)
+    order = np.argsort(-(rows @ centroid), kind="stable")[:REPRESENTATIVES]
+    return tuple(ids[int(members[i])] for i in order)
+
+
+def _topics(
+    labels: Labels, keywords: dict[int, tuple[str, ...]], vectors: Vectors, ids: Sequence[str], top_n: int
+) -> tuple[Topic, ...]:
+    """One Topic per label, outliers (-1) first when present, then by cluster number."""
+    topics = []
+    for cluster in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == cluster)
+        ranked = distinct_keywords(keywords.get(cluster, ()), top_n)
+        if cluster == -1:
+            topics.append(Topic(cluster=-1, size=int(members.size), label=OUTLIER_LABEL, keywords=ranked))
+            continue
+        topics.append(
+            Topic(
+                cluster=cluster,
+                size=int(members.size),
+                label=make_label(keywords.get(cluster, ())) or f"topic {cluster} (no keywords)",
+                keywords=ranked,
+                representative_ids=_representatives(members, vectors, ids),
+            )
+        )
+    return tuple(topics)
