@@ -17,7 +17,8 @@ def test_frequencies_by_metadata_column(demo_run) -> None:
     result, out = demo_run
     table = result.theme_frequencies(by="country")
     assert set(table["breakdown"]) == {"overall", "kind", "country"}
-    assert {"United Kingdom", "Canada", "Saudi Arabia", "United Arab Emirates"} <= set(table.loc[table["breakdown"] == "country", "group"])
+    countries = set(table.loc[table["breakdown"] == "country", "group"])
+    assert {"United Kingdom", "Canada", "Saudi Arabia", "United Arab Emirates"} <= countries
     written = pd.read_csv(out / "theme_frequencies.csv", keep_default_na=False)
     overall = table[table["breakdown"] == "overall"].reset_index(drop=True)
     assert list(overall["segments"]) == list(written[written["breakdown"] == "overall"]["segments"])
@@ -44,16 +45,19 @@ def test_run_without_output_keeps_results_in_memory(tmp_path: Path, cache_dir: P
     doc.write_text(
         "Interviewer: Why did you leave?\n\n"
         "P1: My salary could not pay my children's school fees after twelve years of training. "
-        "We had no gloves and no working monitor on the ward at night. "
-        "Here in Manchester my consultant knows my name and asks what I think.\n",
+        "We had no gloves and no working monitor on the ward at night.\n\n"
+        "Interviewer: And now?\n\n"
+        "P1: Here in Manchester my consultant knows my name and asks what I think.\n",
         encoding="utf-8",
     )
     config = narratives.RunConfig.model_validate({"embed": {"cache_dir": str(cache_dir)}})
-    result = narratives.run([doc], repo_dir / "configs" / "codebooks" / "physician-migration.yaml", config=config)
+    codebook = repo_dir / "configs" / "codebooks" / "physician-migration.yaml"
+    result = narratives.run([doc], codebook, config=config)
     frame = result.segments_frame()
-    assert list(frame["status"]) == ["interviewer", "coded", "coded", "coded"]
-    assert list(frame["theme"][1:]) == ["economic-disenfranchisement", "institutional-neglect",
-                                        "dignity-and-recognition"]
+    assert list(frame["status"]) == ["interviewer", "coded", "coded", "interviewer", "coded"]
+    assert list(frame.loc[frame["status"] == "coded", "theme"]) == [
+        "economic-disenfranchisement", "institutional-neglect", "dignity-and-recognition"
+    ]
     assert any("too few" in note for note in result.notes)
 
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from narratives.result import RunResult
     from narratives.segment import segment_corpus
 
-__all__ = [  # noqa: RUF022 - grouped by stage
+__all__ = [
     "RunConfig", "RunResult", "analyse", "build_embedder", "evaluate", "load_codebook", "load_config",
     "load_corpus", "load_document", "run", "segment_corpus",
 ]

@@ -69,6 +69,9 @@ class ClusterConfig(_Strict):
     n_neighbors: int = Field(default=15, ge=2)
     n_components: int = Field(default=5, ge=2)
     top_n_words: int = Field(default=8, ge=1)
+    context_weight: float = Field(default=0.5, ge=0.0, le=2.0)
+    """Weight of the neighbouring segments (same turn or paragraph) in the vectors that are
+    clustered; 0 clusters each segment on its own. Coding always uses the segment alone."""
     extra_stop_words: tuple[str, ...] = ()
 
 
@@ -76,9 +79,9 @@ class AlignConfig(_Strict):
     """How segments and clusters are matched to the codebook."""
 
     method: str = "prototype"
-    threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    threshold: float = Field(default=0.25, ge=0.0, le=1.0)
     """Segments scoring below this are ``unassigned``."""
-    cluster_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    cluster_threshold: float = Field(default=0.27, ge=0.0, le=1.0)
     """Clusters scoring below this are reported as candidate new themes."""
 
 

@@ -62,6 +62,10 @@ class ModelIntegrityError(ModelError):
     """A model file's sha256 differs from the one its manifest pins."""
 
 
+class NotFittedError(NarrativesError, ValueError, AttributeError):
+    """A fitted component (an aligner) was used before ``fit``."""
+
+
 class OutputExistsError(NarrativesError, FileExistsError):
     """The output directory exists and ``force`` was not given."""
 

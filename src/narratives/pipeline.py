@@ -70,6 +70,7 @@ def analyse(
     """Segment, embed, cluster and align an already-loaded corpus."""
     from narratives.align import build_aligner
     from narratives.cluster import build_clusterer
+    from narratives.cluster.context import with_context
     from narratives.embed import build_embedder
     from narratives.segment import segment_corpus
 
@@ -94,7 +95,8 @@ def analyse(
 
     with _timed(timings, "cluster"):
         on_stage("Clustering segments into candidate topics")
-        clustered = build_clusterer(config.cluster, config.seed).fit(texts, embeddings, ids)
+        context = with_context(embeddings, [segments[i] for i in coded_idx], config.cluster.context_weight)
+        clustered = build_clusterer(config.cluster, config.seed).fit(texts, context, ids)
         notes.extend(clustered.notes)
     clusters = np.full(len(segments), -1, dtype=np.int64)
     clusters[coded_idx] = clustered.labels

@@ -26,7 +26,7 @@ TOPIC_COLUMNS = [
     "representative",
 ]
 QUOTE_COLUMNS = [
-    "theme", "subtheme", "rank", "score", "doc_id", "source", "speaker", "start", "end", "text",
+    "theme", "subtheme", "rank", "score", "doc_id", "kind", "source", "speaker", "start", "end", "text",
     "context_before", "context_after", "segment_id",
 ]
 
@@ -36,8 +36,9 @@ class RunResult:
     """Everything one run produced, in memory.
 
     ``status[i]`` says whether segment ``i`` was coded (``"coded"``) or why not
-    (``"interviewer"``, ``"outside-turn"`` for a transcript's header, ``"too-short"``). ``rows[i]`` is segment ``i``'s row in
-    ``embeddings`` (``-1`` when it was not coded, hence not embedded).
+    (``"interviewer"``, ``"outside-turn"`` for a transcript's header, ``"too-short"``).
+    ``rows[i]`` is segment ``i``'s row in ``embeddings`` (``-1`` when it was not coded,
+    hence not embedded).
     """
 
     config: RunConfig
@@ -155,8 +156,10 @@ class RunResult:
 
     def quotes(self, theme: str | None = None) -> pd.DataFrame:
         """Top candidate quotes as a DataFrame, e.g. ``result.quotes("moral-residue")``."""
+        kinds = {d.doc_id: d.kind for d in self.corpus.documents}
         records = [
-            {**{c: getattr(q, c) for c in QUOTE_COLUMNS}, "score": round(q.score, 4)}
+            {**{c: getattr(q, c) for c in QUOTE_COLUMNS if c != "kind"}, "kind": kinds[q.doc_id],
+             "score": round(q.score, 4)}
             for q in self.quote_records(theme)
         ]
         return pd.DataFrame(records, columns=QUOTE_COLUMNS)

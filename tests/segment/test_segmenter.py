@@ -91,3 +91,13 @@ def test_parser_sentences_with_small_english_model() -> None:
     assert [s.text for s in segments] == [
         "I trained in Lahore for six years.", "Then Dr. Khan told me about the PLAB exam in the U.K."
     ]
+
+
+def test_annotations_and_quotes_stay_inside_their_sentence() -> None:
+    text = ('Don\'t make me calculate. [laughs] Maybe twelve thousand dollars? '
+            'He said, "Beta, do not take it personally." And I left. [long pause] Yes.')
+    document = Document("d", text, "other", "t", "t.txt", (Block(0, len(text)),))
+    assert [s.text for s in segment_corpus([document], SegmentConfig())] == [
+        "Don't make me calculate.", "[laughs] Maybe twelve thousand dollars?",
+        'He said, "Beta, do not take it personally."', "And I left.", "[long pause] Yes.",
+    ]

@@ -80,6 +80,7 @@ TOKEN_PATTERN = r"(?u)\b[^\W\d_]{3,}\b"
 
 _CLEANERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"<[^>]{0,200}>"), " "),  # HTML tags such as <sup>
+    (re.compile(r"[\[(][a-z]+(?: [a-z]+){0,2}[\])](?!\()"), " "),  # [laughs], (long pause); not [link](url)
     (re.compile(r"\[@[^\]]*\]|\(@[^)]*\)"), " "),  # [@problem_id:1] and (@entry_id:2) markers
     (re.compile(r"\]\([^)\s]*\)"), "] "),  # Markdown link targets: keep the link text
     (re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE), " "),  # URLs

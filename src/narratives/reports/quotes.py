@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from narratives.models import Assignment, Document, Quote, Segment, UNASSIGNED
+from narratives.models import UNASSIGNED, Assignment, Document, Quote, Segment
 from narratives.types import Vectors
 
 NEAR_DUPLICATE = 0.92

@@ -57,6 +57,52 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_OPENERS = "([{“‘"
+_CLOSERS = ")]}”’"
+
+
+def _dangling_opener(text: str, block_start: int, end: int) -> bool:
+    char = text[end - 1]
+    if char == '"':
+        return text.count('"', block_start, end) % 2 == 1  # an odd quote so far: this one opens
+    return char in _OPENERS
+
+
+def _dangling_closer(text: str, block_start: int, start: int) -> bool:
+    char = text[start]
+    if char == '"':
+        return text.count('"', block_start, start) % 2 == 1  # a quote is open: this one closes it
+    return char in _CLOSERS
+
+
+def _keep_brackets_together(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Move brackets and quotes that spaCy's splitter leaves on the wrong side of a boundary.
+
+    The rule-based splitter ends "Don't make me calculate. [laughs] Maybe..." after the
+    ``[`` and starts the next sentence with ``laughs]``; and it starts a sentence with the
+    closing ``"`` of the one before. Both read as broken quotes, so the boundary moves.
+    """
+    fixed = list(bounds)
+    block_start = fixed[0][0] if fixed else 0
+    for i in range(len(fixed) - 1):
+        start, end = _trimmed(text, *fixed[i])
+        next_start, next_end = _trimmed(text, *fixed[i + 1])
+        if end <= start or next_end <= next_start:
+            continue
+        cut = end
+        while cut > start and _dangling_opener(text, block_start, cut):
+            cut -= 1
+        if cut < end:
+            fixed[i], fixed[i + 1] = (start, cut), (cut, fixed[i + 1][1])
+            continue
+        cut = next_start
+        while cut < next_end and _dangling_closer(text, block_start, cut):
+            cut += 1
+        if cut > next_start:
+            fixed[i], fixed[i + 1] = (start, cut), (cut, fixed[i + 1][1])
+    return fixed
+
+
 class SpacySegmenter:
     """Cuts documents into sentences or passages using a spaCy pipeline.
 
@@ -77,8 +123,9 @@ class SpacySegmenter:
         texts = (document.text[b.start : b.end] for _, b in spans)
         out: list[tuple[int, int, int]] = []
         for (index, block), doc in zip(spans, self.nlp.pipe(texts, batch_size=64), strict=True):
-            for sent in doc.sents:
-                start, end = _trimmed(document.text, block.start + sent.start_char, block.start + sent.end_char)
+            bounds = [(block.start + sent.start_char, block.start + sent.end_char) for sent in doc.sents]
+            for start, end in _keep_brackets_together(document.text, bounds):
+                start, end = _trimmed(document.text, start, end)
                 if end > start:
                     out.append((index, start, end))
         return out

@@ -1,0 +1,48 @@
+"""Embedders and data paths shared by the align tests and ``eval_alignment.py``."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+class MiniLMEmbedder:
+    """A tiny :class:`~narratives.types.Embedder` over sentence-transformers (tests only)."""
+
+    def __init__(self, model: object) -> None:
+        self._model = model
+
+    @property
+    def identity(self) -> str:
+        return "all-MiniLM-L6-v2"
+
+    @property
+    def dimension(self) -> int:
+        return 384
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        vectors = self._model.encode(  # type: ignore[attr-defined]
+            list(texts), normalize_embeddings=True, batch_size=64, show_progress_bar=progress
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class BagOfWordsEmbedder:
+    """Deterministic hashed bag of words: fast, model-free, good enough for plumbing tests."""
+
+    identity = "test-bag-of-words"
+    dimension = 64
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"[a-z]+", text.lower()):
+                out[i, zlib.crc32(word.encode()) % self.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
