@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from narratives.models import UNASSIGNED, Assignment, Document, Quote, Segment
 from narratives.types import Vectors
@@ -40,7 +41,7 @@ def select_quotes(
     segments: Sequence[Segment],
     assignments: Sequence[Assignment | None],
     embeddings: Vectors,
-    rows: Sequence[int],
+    rows: Sequence[int] | NDArray[np.int64],
     documents: dict[str, Document],
     *,
     k: int,
@@ -51,12 +52,13 @@ def select_quotes(
 
     ``rows[i]`` is the embedding row of segment ``i`` (``-1`` when it has none).
     """
-    pool = [i for i in candidates if rows[i] >= 0]
+    scores = {i: a.score for i in candidates if (a := assignments[i]) is not None and rows[i] >= 0}
+    pool = list(scores)
     long_enough = [i for i in pool if len(segments[i].text.split()) >= PREFERRED_MIN_WORDS]
     if len(long_enough) >= k:
         pool = long_enough
     # stable order: score descending, then segment id
-    pool.sort(key=lambda i: (-(assignments[i].score if assignments[i] else 0.0), segments[i].segment_id))
+    pool.sort(key=lambda i: (-scores[i], segments[i].segment_id))
     per_doc_cap = max(2, k // 3)
     n_docs = len({segments[i].doc_id for i in pool})
     chosen: list[int] = []
@@ -69,12 +71,11 @@ def select_quotes(
             seg = segments[i]
             if n_docs > len(per_doc) and per_doc.get(seg.doc_id, 0) >= per_doc_cap:
                 continue
-            score = assignments[i].score if assignments[i] else 0.0
             vec = embeddings[rows[i]]
             redundancy = max((float(vec @ v) for v in chosen_vecs), default=0.0)
             if redundancy >= NEAR_DUPLICATE:
                 continue
-            value = diversity * score - (1.0 - diversity) * redundancy
+            value = diversity * scores[i] - (1.0 - diversity) * redundancy
             if value > best_value:
                 best, best_value = i, value
         if best < 0:
