@@ -56,3 +56,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path):
         out=out,
     )
     return result, out
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The default model through narratives' own embedder (hash-verified, offline), loaded once."""
+    from narratives.embed import SentenceTransformerEmbedder, resolve_model
+
+    return SentenceTransformerEmbedder(resolve_model("all-MiniLM-L6-v2"))

