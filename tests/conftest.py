@@ -33,10 +33,14 @@ def real_corpus(shared_dir: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One embedding cache for the whole test session (tests write only to tmp paths)."""
-    return tmp_path_factory.mktemp("embedding-cache")
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory):
+    """One embedding cache for the whole test session, also the default for any run that
+    names none, so no test writes to the user's ``~/.cache/narratives``."""
+    path = tmp_path_factory.mktemp("embedding-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NARRATIVES_CACHE_DIR", str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")
