@@ -128,3 +128,45 @@ def test_generated_transcripts_round_trip(turns: list[tuple[str, bool, str, list
     text, blocks = result
     assert [(b.speaker, text[b.start:b.end]) for b in blocks] == expected
     assert all(b.role == role_of(b.speaker or "") for b in blocks)
+
+
+def _roles(tmp_path: Path, text: str) -> dict[str, set[str]]:
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    roles: dict[str, set[str]] = {}
+    for block in load_document(path).blocks:
+        if block.kind == "turn":
+            roles.setdefault(block.speaker or "", set()).add(block.role or "")
+    return roles
+
+
+def test_the_speaker_who_asks_is_inferred_as_interviewer(tmp_path: Path) -> None:
+    text = (
+        "Speaker 1: Can you hear me? Shall we start?\n\n"
+        "Speaker 2: Yes, fine. I have about an hour before my night shift starts at the hospital.\n\n"
+        "Speaker 1: Why did you leave Lahore?\n\n"
+        "Speaker 2: The pay, mostly, and the nights. Nobody was promoted without connections there.\n\n"
+        "Speaker 1: And what would bring you back?\n\n"
+        "Speaker 2: A proper post, a fair selection, and a school for my daughter. Then maybe.\n"
+    )
+    assert _roles(tmp_path, text) == {"Speaker 1": {"interviewer"}, "Speaker 2": {"participant"}}
+
+
+def test_no_interviewer_is_guessed_when_nobody_mostly_asks(tmp_path: Path) -> None:
+    text = (
+        "Speaker 1: I left because of the pay. It was not enough for the rent.\n\n"
+        "Speaker 2: For me it was the nights, thirty-six hours on call.\n\n"
+        "Speaker 1: The nights too, yes. And nobody listened to juniors.\n\n"
+        "Speaker 2: Was it the same in Multan? I think it was worse there.\n"
+    )
+    assert _roles(tmp_path, text) == {"Speaker 1": {"participant"}, "Speaker 2": {"participant"}}
+
+
+def test_a_participant_label_is_never_inferred_as_interviewer(tmp_path: Path) -> None:
+    text = (
+        "P5: Why would I stay? Who would pay my fees? What future is there?\n\n"
+        "Dr Khan: I cannot answer that for you, but many of my colleagues felt the same way back then.\n\n"
+        "P5: Did you feel it too? Did you leave for the same reasons?\n\n"
+        "Dr Khan: Partly. The training was the main reason for me, and the hours we were working.\n"
+    )
+    assert _roles(tmp_path, text)["P5"] == {"participant"}

@@ -23,6 +23,8 @@ moderator label or a stage direction.
 
 Roles: ``interviewer`` for Interviewer/I/Int/Moderator/Facilitator/Researcher/Q/Question
 (with or without a number) and for manifest-named interviewers; ``participant`` otherwise.
+When no label says who asks (``Speaker 1``/``Speaker 2``), :func:`infer_interviewer`
+picks the speaker whose turns are mostly short questions, if there clearly is one.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from narratives.loaders.base import Line
 from narratives.loaders.headings import looks_like_heading
@@ -211,4 +213,40 @@ def build_transcript(lines: Sequence[Line], *, interviewers: Sequence[str] = (),
         text_parts.append(text)
         offset = end + 1
     close()
-    return "\n".join(text_parts), blocks
+    text = "\n".join(text_parts)
+    return text, infer_interviewer(text, blocks)
+
+
+_PARTICIPANT_LABEL = re.compile(r"^(?:p|participant|r|respondent|interviewee)\s*\d*$", re.IGNORECASE)
+
+
+def infer_interviewer(text: str, blocks: list[Block]) -> list[Block]:
+    """Mark the interviewer in a transcript whose labels do not say who asks.
+
+    Auto-transcripts label turns ``Speaker 1:``/``Speaker 2:``. When no turn already has
+    the interviewer role, the one speaker whose turns are mostly questions (at least
+    half end in ``?``, 0.3 more than any other speaker's) and shorter on average than
+    everyone else's is taken as the interviewer. Participant-style labels (``P5``,
+    ``Respondent 2``) are never chosen. Otherwise the blocks are returned unchanged.
+    """
+    turns = [b for b in blocks if b.kind == "turn" and b.speaker]
+    if len(turns) < 4 or any(b.role == "interviewer" for b in turns):
+        return blocks
+    stats: dict[str, list[tuple[bool, int]]] = {}
+    for block in turns:
+        said = text[block.start : block.end].rstrip()
+        stats.setdefault(block.speaker or "", []).append((said.endswith("?"), len(said.split())))
+    if len(stats) < 2:
+        return blocks
+    question_share = {s: sum(q for q, _ in v) / len(v) for s, v in stats.items()}
+    mean_words = {s: sum(n for _, n in v) / len(v) for s, v in stats.items()}
+    asker = max(question_share, key=lambda s: question_share[s])
+    others = [s for s in stats if s != asker]
+    if (
+        _PARTICIPANT_LABEL.match(asker.strip())
+        or question_share[asker] < 0.5
+        or any(question_share[asker] - question_share[o] < 0.3 for o in others)
+        or any(mean_words[asker] >= mean_words[o] for o in others)
+    ):
+        return blocks
+    return [replace(b, role="interviewer") if b.kind == "turn" and b.speaker == asker else b for b in blocks]
