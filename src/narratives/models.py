@@ -131,6 +131,22 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """A coded passage used as evidence for a code: a coder's accepted (or rejected) quote.
+
+    ``code`` is a codebook entry id (theme or subtheme). ``accepted=False`` records that a
+    coder rejected ``code`` for this text (negative evidence). ``group`` names the unit
+    examples come in (a document or session), so cross-validation can hold whole groups out.
+    """
+
+    text: str
+    code: str
+    accepted: bool = True
+    group: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
     """A cluster of segments found by the clusterer (``cluster == -1`` is the outlier bin)."""
 

@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from narratives.models import Assignment, Codebook, Document, Segment, Topic
+from narratives.models import Assignment, Codebook, Document, Example, Segment, Topic
 
 Vectors = NDArray[np.float32]
 
@@ -58,7 +58,9 @@ class Clusterer(Protocol):
 class Aligner(Protocol):
     """Matches segments and clusters to a codebook's themes and subthemes."""
 
-    def fit(self, codebook: Codebook, embedder: Embedder) -> Aligner: ...
+    def fit(self, codebook: Codebook, embedder: Embedder, examples: Sequence[Example] = ()) -> Aligner:
+        """Learn from the codebook and, when given, coded examples (accepted and rejected)."""
+        ...
 
     def assign(self, embeddings: Vectors) -> list[Assignment]:
         """One assignment per row of ``embeddings``."""

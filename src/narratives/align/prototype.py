@@ -48,6 +48,7 @@ to the entry that comes first in the codebook.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +56,7 @@ from numpy.typing import NDArray
 
 from narratives.config import AlignConfig
 from narratives.errors import NotFittedError
-from narratives.models import UNASSIGNED, Assignment, Codebook, Theme
+from narratives.models import UNASSIGNED, Assignment, Codebook, Example, Theme
 from narratives.types import Embedder, Vectors
 
 __all__ = ["NotFittedError", "Prototype", "PrototypeAligner", "prototype_texts"]
@@ -70,7 +71,7 @@ class Prototype:
 
     entry: str
     kind: str
-    """``definition``, ``keywords``, ``example`` or ``include``."""
+    """``definition``, ``keywords``, ``example``, ``include``, or ``coded`` (a coder's example)."""
     text: str
 
 
@@ -126,15 +127,31 @@ class PrototypeAligner:
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, codebook: Codebook, embedder: Embedder) -> PrototypeAligner:
-        """Embed every entry's prototype texts with ``embedder``."""
+    def fit(self, codebook: Codebook, embedder: Embedder, examples: Sequence[Example] = ()) -> PrototypeAligner:
+        """Embed every entry's prototype texts with ``embedder``.
+
+        Accepted ``examples`` (a coder's verified quotes) join their entry's prototypes as
+        ``coded`` prototypes; rejected ones are not positive evidence and are ignored here.
+        """
         if not 0.0 <= self.threshold <= 1.0 or not 0.0 <= self.cluster_threshold <= 1.0:
             raise ValueError("threshold and cluster_threshold must be between 0 and 1")
         if self.top_k < 1 or self.chunk_size < 1:
             raise ValueError("top_k and chunk_size must be >= 1")
         if not codebook.entries:
             raise ValueError(f"codebook '{codebook.name}' has no entries to align to")
-        prototypes = [p for entry in codebook.entries for p in prototype_texts(entry)]
+        known = {e.id for e in codebook.entries}
+        unknown = sorted({x.code for x in examples if x.code not in known})
+        if unknown:
+            raise ValueError(f"examples use codes not in codebook '{codebook.name}': {', '.join(unknown)}")
+        coded: dict[str, list[str]] = {}
+        for example in examples:
+            if example.accepted:
+                coded.setdefault(example.code, []).append(example.text)
+        prototypes = [
+            p
+            for entry in codebook.entries
+            for p in [*prototype_texts(entry), *(Prototype(entry.id, "coded", t) for t in coded.get(entry.id, ()))]
+        ]
         vectors = np.asarray(embedder.embed([p.text for p in prototypes]), dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(prototypes):
             raise ValueError(
