@@ -29,14 +29,14 @@ _EXPORTS = {
     "load_codebook": "narratives.align",
     "segment_corpus": "narratives.segment",
     "build_embedder": "narratives.embed",
-    "evaluate": "narratives.evaluate",
+    "evaluate": "narratives.evaluation",
 }
 
 if TYPE_CHECKING:
     from narratives.align import load_codebook
     from narratives.config import RunConfig, load_config
     from narratives.embed import build_embedder
-    from narratives.evaluate import evaluate
+    from narratives.evaluation import evaluate
     from narratives.loaders import load_corpus, load_document
     from narratives.pipeline import analyse, run
     from narratives.result import RunResult

@@ -78,11 +78,20 @@ class ClusterConfig(_Strict):
 class AlignConfig(_Strict):
     """How segments and clusters are matched to the codebook."""
 
-    method: str = "prototype"
+    method: str = "calibrated"
     threshold: float = Field(default=0.25, ge=0.0, le=1.0)
-    """Segments scoring below this are ``unassigned``."""
-    cluster_threshold: float = Field(default=0.27, ge=0.0, le=1.0)
-    """Clusters scoring below this are reported as candidate new themes."""
+    """Segments scoring below this are ``unassigned``. With ``calibrated`` a score is the
+    probability that the theme is right; with ``prototype`` it is a cosine similarity."""
+    cluster_threshold: float = Field(default=0.2, ge=0.0, le=1.0)
+    """Clusters scoring below this are reported as candidate new themes. With ``calibrated``
+    a cluster's score is the expected share of its segments that carry the theme, so 0.2
+    means "at least one segment in five"; with ``prototype`` it is a cosine (use ~0.27)."""
+    temperature: float = Field(default=0.05, gt=0.0)
+    """``calibrated`` only: softmax temperature of the zero-shot probability mapping."""
+    example_weight: float = Field(default=0.9, ge=0.0, le=1.0)
+    """``calibrated`` only: weight of the classifier learned from coded examples."""
+    multi_label: bool = False
+    """``calibrated`` only: also report a second theme whose score passes ``threshold``."""
 
 
 class ReportConfig(_Strict):

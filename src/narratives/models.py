@@ -128,6 +128,8 @@ class Assignment:
     score: float
     best_theme: str | None = None
     best_subtheme: str | None = None
+    also: tuple[tuple[str, float], ...] = ()
+    """Further themes that also pass the threshold (multi-label), as ``(theme id, score)``."""
 
 
 @dataclass(frozen=True, slots=True)

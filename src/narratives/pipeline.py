@@ -16,7 +16,7 @@ import numpy as np
 
 from narratives.config import RunConfig, load_config
 from narratives.errors import ConfigError, InputError, OutputExistsError
-from narratives.models import Assignment, Codebook, Corpus, Segment
+from narratives.models import Assignment, Codebook, Corpus, Example, Segment
 from narratives.result import RunResult
 
 StageCallback = Callable[[str], None]
@@ -63,11 +63,16 @@ def analyse(
     codebook: Codebook,
     config: RunConfig,
     *,
+    examples: Sequence[Example] = (),
     progress: bool = False,
     on_stage: StageCallback = _quiet,
     timings: dict[str, float] | None = None,
 ) -> RunResult:
-    """Segment, embed, cluster and align an already-loaded corpus."""
+    """Segment, embed, cluster and align an already-loaded corpus.
+
+    ``examples`` are coded passages (a coder's accepted and rejected quotes) that the
+    aligner learns from besides the codebook.
+    """
     from narratives.align import build_aligner
     from narratives.cluster import build_clusterer
     from narratives.cluster.context import with_context
@@ -102,8 +107,9 @@ def analyse(
     clusters[coded_idx] = clustered.labels
 
     with _timed(timings, "align"):
-        on_stage(f"Aligning segments and topics to codebook '{codebook.name}'")
-        aligner = build_aligner(config.align).fit(codebook, embedder)
+        learned = f" and {len(examples):,} coded examples" if examples else ""
+        on_stage(f"Aligning segments and topics to codebook '{codebook.name}'{learned}")
+        aligner = build_aligner(config.align, config.seed).fit(codebook, embedder, examples=examples)
         coded_assignments = aligner.assign(embeddings)
         topic_assignments = aligner.assign_clusters(clustered.labels, embeddings)
     assignments: list[Assignment | None] = [None] * len(segments)
@@ -126,6 +132,7 @@ def analyse(
         notes=notes,
         model=embedder.describe(),
         cache=cache,
+        examples=tuple(examples),
     )
 
 
@@ -136,6 +143,7 @@ def run(
     out: str | Path | None = None,
     manifest: str | Path | None = None,
     config: RunConfig | str | Path | None = None,
+    examples: str | Path | Sequence[Example] | None = None,
     force: bool = False,
     progress: bool = False,
     on_stage: StageCallback = _quiet,
@@ -148,6 +156,9 @@ def run(
         out: output directory for the reports; ``None`` keeps everything in memory.
         manifest: a corpus manifest (CSV or YAML) joining metadata to files.
         config: a :class:`RunConfig`, a config file path, or ``None`` for defaults.
+        examples: coded passages to learn from: a CSV (``text, code`` and optionally
+            ``decision, recode_to, document``; see :func:`narratives.align.load_examples`)
+            or :class:`Example` records. Each round of verification improves the next run.
         force: replace an existing output directory.
         progress: show a progress bar while embedding.
         on_stage: called with a one-line message as each stage starts.
@@ -155,7 +166,7 @@ def run(
     Returns:
         The :class:`RunResult`, whose DataFrame methods give the same tables as the files.
     """
-    from narratives.align import load_codebook
+    from narratives.align import load_codebook, load_examples
     from narratives.loaders import load_corpus
 
     timings: dict[str, float] = {}
@@ -163,6 +174,11 @@ def run(
         config = load_config(config)
     if not isinstance(codebook, Codebook):
         codebook = load_codebook(codebook)
+    coded: tuple[Example, ...] = ()
+    if isinstance(examples, (str, Path)):
+        coded = load_examples(examples, codebook)
+    elif examples is not None:
+        coded = tuple(examples)
     out_dir = check_output_dir(out, force) if out is not None else None
     if not inputs:
         raise InputError("no input given: name at least one file or directory of documents")
@@ -184,7 +200,11 @@ def run(
             f"{', '.join(known) or 'none (give --manifest to add participant attributes)'}"
         )
 
-    result = analyse(corpus, codebook, config, progress=progress, on_stage=on_stage, timings=timings)
+    result = analyse(
+        corpus, codebook, config, examples=coded, progress=progress, on_stage=on_stage, timings=timings
+    )
+    if isinstance(examples, (str, Path)):
+        result.examples_source = str(examples)
     if out_dir is not None:
         from narratives.reports.writer import write_reports
 

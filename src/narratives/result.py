@@ -12,14 +12,14 @@ from numpy.typing import NDArray
 
 from narratives.config import RunConfig
 from narratives.errors import ConfigError
-from narratives.models import UNASSIGNED, Assignment, Codebook, Corpus, Quote, Segment, Topic
+from narratives.models import UNASSIGNED, Assignment, Codebook, Corpus, Example, Quote, Segment, Topic
 from narratives.reports.frequencies import theme_frequencies
 from narratives.reports.quotes import select_quotes
 from narratives.types import Vectors
 
 SEGMENT_COLUMNS = [
     "doc_id", "segment_id", "kind", "speaker", "start", "end", "text", "cluster", "theme",
-    "subtheme", "score", "status", "role", "best_theme", "best_subtheme", "source",
+    "subtheme", "score", "status", "role", "best_theme", "best_subtheme", "also", "source",
 ]
 TOPIC_COLUMNS = [
     "cluster", "size", "label", "keywords", "theme", "subtheme", "score", "candidate_new_theme",
@@ -56,6 +56,9 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     model: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, int] = field(default_factory=dict)
+    examples: tuple[Example, ...] = ()
+    """Coded examples the aligner learned from (empty for a codebook-only run)."""
+    examples_source: str | None = None
 
     # -- tables -----------------------------------------------------------------
     def segments_frame(self) -> pd.DataFrame:
@@ -84,6 +87,7 @@ class RunResult:
                 "role": seg.role,
                 "best_theme": assignment.best_theme if assignment else None,
                 "best_subtheme": assignment.best_subtheme if assignment else None,
+                "also": "; ".join(f"{t}:{s:.3f}" for t, s in assignment.also) if assignment else None,
                 "source": doc.source,
             }
             for key in meta_keys:

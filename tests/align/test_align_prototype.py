@@ -37,7 +37,9 @@ FLAT = Codebook(
 
 def test_registry_and_build_aligner() -> None:
     assert "prototype" in ALIGNERS.names()
-    aligner = build_aligner(AlignConfig.model_validate({"threshold": 0.3, "cluster_threshold": 0.4}))
+    aligner = build_aligner(
+        AlignConfig.model_validate({"method": "prototype", "threshold": 0.3, "cluster_threshold": 0.4})
+    )
     assert isinstance(aligner, PrototypeAligner)
     assert (aligner.threshold, aligner.cluster_threshold) == (0.3, 0.4)
     with pytest.raises(ConfigError, match="prototype"):

@@ -297,7 +297,9 @@ class PrototypeAligner:
         return out
 
 
-def build_prototype(config: AlignConfig) -> PrototypeAligner:
-    """Factory registered as ``"prototype"``: thresholds come from ``config``."""
+def build_prototype(config: AlignConfig, seed: int = 42) -> PrototypeAligner:
+    """Factory registered as ``"prototype"``: thresholds come from ``config``; it has no
+    random component, so ``seed`` is accepted for the common factory signature and unused."""
+    del seed
     return PrototypeAligner(threshold=config.threshold, cluster_threshold=config.cluster_threshold)
 

@@ -58,6 +58,10 @@ def run(
         Path | None, typer.Option("--manifest", "-m", help="Corpus manifest (CSV or YAML) with metadata.")
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Run configuration (YAML or TOML).")] = None,
+    examples: Annotated[
+        Path | None,
+        typer.Option("--examples", "-e", help="Coded passages to learn from (CSV: text, code[, decision, recode_to])."),
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override one setting, e.g. --set align.threshold=0.4 (repeatable)."),
@@ -86,7 +90,7 @@ def run(
             console.print(f"[cyan]•[/] {message}", highlight=False)
 
     result = run_pipeline(
-        inputs, codebook, out=out, manifest=manifest, config=cfg, force=force,
+        inputs, codebook, out=out, manifest=manifest, config=cfg, examples=examples, force=force,
         progress=not quiet and sys.stderr.isatty(), on_stage=stage,
     )
     if quiet:
@@ -102,27 +106,46 @@ def run(
 def evaluate(
     gold: Annotated[Path, typer.Argument(help="CSV of human-coded passages.", show_default=False)],
     codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook file (YAML or CSV).")],
+    examples: Annotated[
+        Path | None,
+        typer.Option("--examples", "-e", help="Coded examples to fit on; the gold file itself means cross-validation."),
+    ] = None,
+    folds: Annotated[
+        int | None, typer.Option("--folds", help="Cross-validation folds when --examples is the gold file [5].")
+    ] = None,
+    group_column: Annotated[
+        str | None, typer.Option("--group-column", help="Column naming the document/session; folds hold it out whole.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write predictions, per-code, confusion, reliability, summary.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out directory.")] = False,
     predictions: Annotated[
         Path | None, typer.Option("--predictions", "-p", help="Write text, gold, predicted, score here.")
     ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% intervals (0: none).")
+    ] = 1000,
     text_column: Annotated[str | None, typer.Option("--text-column", help="Column with the passage.")] = None,
     code_column: Annotated[str | None, typer.Option("--code-column", help="Column with the human code.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Run configuration (YAML or TOML).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override one setting (repeatable).")] = None,
 ) -> None:
-    """Code human-coded passages and report accuracy, macro-F1 and Cohen's kappa."""
+    """Code human-coded passages and report agreement (accuracy, macro-F1, kappa with 95% intervals),
+    per-code scores, a confusion matrix and score calibration; optionally cross-validated."""
     from rich.console import Console
 
     from narratives.cli.summary import print_evaluation
     from narratives.config import load_config
-    from narratives.evaluate import evaluate as run_evaluate
+    from narratives.evaluation import evaluate as run_evaluate
 
     cfg = load_config(config, list(set_ or []))
     result = run_evaluate(
-        gold, codebook, text_column=text_column, code_column=code_column, config=cfg,
-        predictions_out=predictions, progress=sys.stderr.isatty(),
+        gold, codebook, examples=examples, folds=folds, group_column=group_column,
+        text_column=text_column, code_column=code_column, config=cfg, resamples=bootstrap,
+        predictions_out=predictions, out=out, force=force, progress=sys.stderr.isatty(),
     )
-    print_evaluation(result, predictions, Console())
+    print_evaluation(result, Console(), predictions=predictions, out=out)
 
 
 @codebook_app.command("validate")

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from narratives.evaluate import Evaluation
+    from narratives.evaluation import Evaluation
     from narratives.result import RunResult
 
 
@@ -58,21 +58,39 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
         console.print(f"  {out / name}", highlight=False)
 
 
-def print_evaluation(evaluation: Evaluation, predictions: Path | None, console: Console) -> None:
-    """Accuracy, macro-F1, kappa and the per-code table at each codebook level."""
+def print_evaluation(
+    evaluation: Evaluation, console: Console, *, predictions: Path | None = None, out: Path | None = None
+) -> None:
+    """Headline agreement with intervals at each level, the per-code table, calibration, and files."""
     for level in evaluation.levels:
         console.print(
-            f"\n[bold]{level.level} level[/] (n={level.n}): accuracy {level.accuracy:.3f}, "
-            f"macro-F1 {level.macro_f1:.3f}, Cohen's kappa {level.kappa:.3f}, "
-            f"unassigned {level.unassigned_rate:.1%}",
-            highlight=False,
+            f"\n[bold]{level.level} level[/] (n={level.n}): accuracy {level.accuracy}, "
+            f"macro-F1 {level.macro_f1}, Cohen's kappa {level.kappa}; coverage {level.coverage:.1%}, "
+            f"accuracy among assigned {level.accuracy_assigned:.3f}",
+            highlight=False, soft_wrap=True,
         )
-        table = Table("code", "precision", "recall", "f1", "support", "predicted")
+    if evaluation.settings.resamples:
+        console.print(f"[dim]95% intervals: percentile bootstrap over passages, "
+                      f"{evaluation.settings.resamples} resamples, seed {evaluation.settings.seed}[/]",
+                      highlight=False)
+    for level in evaluation.levels:
+        table = Table("code", "precision", "recall", "f1", "support", "predicted", title=f"Per {level.level}")
         for row in level.per_code.itertuples():
             table.add_row(str(row.code), f"{row.precision:.2f}", f"{row.recall:.2f}", f"{row.f1:.2f}",
                           str(row.support), str(row.predicted))
         console.print(table)
+    calibration = evaluation.reliability
+    console.print(
+        f"Calibration: {calibration.headline()}; expected calibration error {calibration.ece:.3f}",
+        highlight=False, soft_wrap=True,
+    )
     for note in evaluation.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     if predictions is not None:
         console.print(f"Predictions written to {predictions}", highlight=False)
+    if out is not None:
+        from narratives.evaluation.output import REPORT_FILES
+
+        console.print(f"\n[bold green]Report written to {out}/[/]", highlight=False)
+        for name in REPORT_FILES:
+            console.print(f"  {out / name}", highlight=False)

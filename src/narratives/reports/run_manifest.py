@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import platform
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -29,6 +30,12 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def _sha256(path: str | None) -> str | None:
+    if path is None:
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def build_run_manifest(
     result: RunResult, *, inputs: Sequence[str | Path], manifest: str | Path | None
 ) -> dict[str, Any]:
@@ -48,6 +55,12 @@ def build_run_manifest(
             "sha256": result.codebook.sha256,
             "themes": len(result.codebook.themes),
             "entries": len(result.codebook.entries),
+        },
+        "examples": {
+            "source": result.examples_source,
+            "sha256": _sha256(result.examples_source),
+            "accepted": sum(e.accepted for e in result.examples),
+            "rejected": sum(not e.accepted for e in result.examples),
         },
         "documents": [
             {

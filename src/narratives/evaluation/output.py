@@ -1,0 +1,105 @@
+"""Write an evaluation report into a directory, atomically.
+
+Files are written into a hidden sibling directory and moved into place only when all of
+them are complete, so an interrupted run never leaves half a report; an existing
+directory (allowed only with ``force``) is replaced only once the new one is ready.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from narratives.errors import OutputExistsError
+from narratives.evaluation.records import Evaluation
+
+REPORT_FILES = ("predictions.csv", "per_code.csv", "confusion.csv", "reliability.csv", "summary.json")
+
+
+def check_out_dir(out: str | Path, force: bool) -> Path:
+    """Refuse an existing, non-empty output directory unless ``force``."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise OutputExistsError(f"{path} exists and is not a directory; choose another --out")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise OutputExistsError(f"{path} already holds results; pass --force to replace them, or choose another --out")
+    return path
+
+
+def summary_dict(evaluation: Evaluation) -> dict[str, Any]:
+    """Everything needed to quote and reproduce the headline numbers (``summary.json``)."""
+    from narratives import __version__
+
+    settings = evaluation.settings
+    return {
+        "narratives_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "n": len(evaluation.predictions),
+        "levels": {level.level: level.as_dict() for level in evaluation.levels},
+        "reliability": evaluation.reliability.as_dict(),
+        "interval": "percentile bootstrap 95% over passages" if settings.resamples else None,
+        "settings": {
+            "gold": settings.gold,
+            "examples": settings.examples,
+            "n_examples": settings.n_examples,
+            "folds": settings.folds,
+            "group_column": settings.group_column,
+            "seed": settings.seed,
+            "bootstrap_resamples": settings.resamples,
+            "align": settings.align,
+        },
+        "model": settings.model,
+        "codebook": {"source": settings.codebook, "sha256": settings.codebook_sha256},
+        "unmatched_codes": list(evaluation.unmatched_codes),
+        "notes": list(evaluation.notes),
+    }
+
+
+def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
+    """Write :data:`REPORT_FILES` to ``out_dir`` (replacing it if it exists) and return its path.
+
+    ``per_code.csv`` and ``confusion.csv`` are at code level; with a hierarchical codebook
+    ``per_code.csv`` also has the theme level (column ``level``) and ``confusion_theme.csv``
+    is added.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        evaluation.predictions.to_csv(staging / "predictions.csv", index=False)
+        per_code = [level.per_code.assign(level=level.level) for level in evaluation.levels]
+        frame = pd.concat(per_code, ignore_index=True)
+        frame[["level", *[c for c in frame.columns if c != "level"]]].to_csv(staging / "per_code.csv", index=False)
+        for level in evaluation.levels:
+            name = "confusion.csv" if level.level == "code" else f"confusion_{level.level}.csv"
+            level.confusion.to_csv(staging / name, index_label="gold")
+        evaluation.reliability.table.to_csv(staging / "reliability.csv", index=False)
+        (staging / "summary.json").write_text(
+            json.dumps(summary_dict(evaluation), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.replace(out, retired)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        os.replace(retired, out)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
