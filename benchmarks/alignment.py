@@ -6,9 +6,10 @@ Data:
 - usability think-aloud (``../shared/benchmarks/usability-think-aloud``), 1,000 passages
   from sessions P1-P9, 22 flat codes: zero-shot, and with coded examples by
   leave-one-session-out (train on 8 sessions' passages as ``Example`` records, test on the
-  9th; figures pooled over the 9 folds). Each passage's context (the speaker turn or line
-  before and after it) is found by locating its text in the transcript loaded with
-  ``narratives.loaders.load_document``;
+  9th; figures pooled over the 9 folds). Each passage's context — the moderator's last
+  task line before it and the text around it, as ``narratives run`` codes a segment
+  (``narratives.align.context``) — is found by locating its text in the transcript loaded
+  with ``narratives.loaders.load_document``;
 - the invented held-out physician-migration passages in ``tests/align/data`` (zero-shot);
 - BERTopic 0.17's own zero-shot topic modelling on the same passages and embeddings.
 
@@ -31,8 +32,9 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, f1_score
 
-from narratives.align import CalibratedAligner, PrototypeAligner, blend_context, load_codebook, slugify
-from narratives.config import EmbedConfig
+from narratives.align import CalibratedAligner, PrototypeAligner, load_codebook, slugify
+from narratives.align.context import blend_question_and_window, question_and_window
+from narratives.config import AlignConfig, EmbedConfig
 from narratives.embed import build_embedder
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example
 from narratives.types import Embedder, Vectors
@@ -45,14 +47,14 @@ The default aligner is `calibrated` (`align.method`); `prototype` stays selectab
 zero-shot accuracy is the prototype aligner's (it ranks by the same similarities), but its
 score is a probability, and with coded examples it adds a balanced logistic regression and
 an isotonic calibration fitted on out-of-fold predictions. "+ context" embeds each passage
-blended with the line or turn before and after it (`blend_context`, weight 0.5). Usability
+blended with its question and surrounding text (`narratives.align.context`, weight 0.5). Usability
 zero-shot scores are not calibrated (a fixed mapping cannot know that one-line definitions
 are weak); with examples they are. Not yet reached: 0.60 with examples (best 0.54) and
 0.35 zero-shot on usability (best 0.26). BERTopic's zero-shot mode assigns a document to
 the nearest label only above `zeroshot_min_similarity` and clusters the rest, which never
 get a codebook label, so its accuracy is the nearest-label baseline's minus what it leaves out.
 """
-CONTEXT_WEIGHT = 0.5
+CONTEXT_WEIGHT = AlignConfig().context_weight
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -75,23 +77,17 @@ class LookupEmbedder:
         return np.stack([self.table[t] for t in texts]).astype(np.float32)
 
 
-def contexts(base: Path, rows: list[dict[str, str]]) -> list[str]:
-    """The passage with the line/turn before and after it in its transcript."""
+def contexts(base: Path, rows: list[dict[str, str]]) -> list[tuple[str | None, str]]:
+    """Each passage's question (the moderator's last task line) and surrounding text, found in
+    its transcript the way ``narratives run`` finds them (passages not found: text alone)."""
     from narratives.loaders import load_document
 
     docs = {p.name: load_document(p) for p in sorted((base / "transcripts").glob("*.odt"))}
-    out = []
+    out: list[tuple[str | None, str]] = []
     for r in rows:
         doc, passage = docs[r["document"]], " ".join(r["content"].split())
         i = doc.text.find(passage[:60])
-        starts = [k for k, b in enumerate(doc.blocks) if b.start <= i] if i >= 0 else []
-        if not starts:
-            out.append(passage)
-            continue
-        k = starts[-1]
-        before = doc.text[doc.blocks[k - 1].start : doc.blocks[k - 1].end] if k > 0 else ""
-        after = doc.text[doc.blocks[k + 1].start : doc.blocks[k + 1].end] if k + 1 < len(doc.blocks) else ""
-        out.append(f"{before} {passage} {after}".strip())
+        out.append(question_and_window(doc, i, i + len(passage)) if i >= 0 else (None, passage))
     return out
 
 
@@ -223,7 +219,7 @@ def main() -> None:
         gold = [slugify(r["tag"]) for r in rows]
         groups = [r["document"].split("_")[0] for r in rows]
         x = emb.embed(texts)
-        xc = blend_context(x, emb.embed(contexts(base, rows)), CONTEXT_WEIGHT)
+        xc = blend_question_and_window(x, contexts(base, rows), emb, CONTEXT_WEIGHT)
         ctx_emb = LookupEmbedder(emb, dict(zip(texts, xc, strict=True)))
         zs = "usability P1-P9, zero-shot"
         proto = [e.id for e in ucb.entries]

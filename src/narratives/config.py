@@ -90,6 +90,9 @@ class AlignConfig(_Strict):
     """``calibrated`` only: softmax temperature of the zero-shot probability mapping."""
     example_weight: float = Field(default=0.9, ge=0.0, le=1.0)
     """``calibrated`` only: weight of the classifier learned from coded examples."""
+    context_weight: float = Field(default=0.5, ge=0.0, le=2.0)
+    """Weight of what a segment answers (the interviewer's preceding turn) and of the text
+    around it when coding; 0 codes each segment on its own words alone."""
     multi_label: bool = False
     """``calibrated`` only: also report a second theme whose score passes ``threshold``."""
 

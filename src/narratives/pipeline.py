@@ -74,6 +74,7 @@ def analyse(
     aligner learns from besides the codebook.
     """
     from narratives.align import build_aligner
+    from narratives.align.context import with_question_and_window
     from narratives.cluster import build_clusterer
     from narratives.cluster.context import with_context
     from narratives.embed import build_embedder
@@ -107,11 +108,20 @@ def analyse(
     clusters[coded_idx] = clustered.labels
 
     with _timed(timings, "align"):
+        if config.align.context_weight > 0:
+            on_stage("Embedding each segment's question and surrounding text for context")
+        documents = {d.doc_id: d for d in corpus.documents}
+        coded_vectors = with_question_and_window(
+            embeddings, [segments[i] for i in coded_idx], documents, embedder, config.align.context_weight,
+            progress=progress,
+        )
         learned = f" and {len(examples):,} coded examples" if examples else ""
         on_stage(f"Aligning segments and topics to codebook '{codebook.name}'{learned}")
         aligner = build_aligner(config.align, config.seed).fit(codebook, embedder, examples=examples)
-        coded_assignments = aligner.assign(embeddings)
-        topic_assignments = aligner.assign_clusters(clustered.labels, embeddings)
+        coded_assignments = aligner.assign(coded_vectors)
+        topic_assignments = aligner.assign_clusters(clustered.labels, coded_vectors)
+    cache["align_from_cache"] = embedder.hits - cache["from_cache"]
+    cache["align_embedded"] = embedder.misses - cache["embedded"]
     assignments: list[Assignment | None] = [None] * len(segments)
     for i, assignment in zip(coded_idx, coded_assignments, strict=True):
         assignments[i] = assignment

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from narratives.align.calibrated import CalibratedAligner, blend_context, build_calibrated
+from narratives.align.calibrated import CalibratedAligner, build_calibrated
 from narratives.align.codebook import load_codebook, slugify
 from narratives.align.examples import load_examples
 from narratives.align.prototype import NotFittedError, Prototype, PrototypeAligner, build_prototype
@@ -22,7 +22,6 @@ __all__ = [
     "NotFittedError",
     "Prototype",
     "PrototypeAligner",
-    "blend_context",
     "build_aligner",
     "load_codebook",
     "load_examples",

@@ -48,21 +48,10 @@ from narratives.errors import NotFittedError
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example
 from narratives.types import Embedder, Vectors
 
-__all__ = ["CalibratedAligner", "blend_context", "build_calibrated", "zero_shot_probabilities"]
+__all__ = ["CalibratedAligner", "build_calibrated", "zero_shot_probabilities"]
 
 Float64Array = NDArray[np.float64]
 _FIT_SCALE = 0.05
-
-
-def blend_context(embeddings: Vectors, context: Vectors, weight: float = 1.0) -> Vectors:
-    """``normalise(x + weight * context)``: a passage embedding that also carries its surroundings.
-
-    ``context`` is the embedding of the passage with its neighbouring sentences or speaker
-    turn. Embed training examples the same way as the passages they are applied to.
-    """
-    out = np.asarray(embeddings, dtype=np.float64) + weight * np.asarray(context, dtype=np.float64)
-    norms = np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-    return (out / norms).astype(np.float32)
 
 
 def _softmax(z: Float64Array) -> Float64Array:

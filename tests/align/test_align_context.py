@@ -1,0 +1,45 @@
+"""Coding context: the question a segment answers and the text around it."""
+
+from __future__ import annotations
+
+from narratives.align.context import WINDOW_CHARS, question_and_window
+from narratives.models import Block, Document
+
+
+def _transcript() -> Document:
+    parts = [
+        ("Interviewer", "interviewer", "Would you ever go back to Lahore?"),
+        ("P2", "participant", "For my daughters — no. " + "The schools there are not safe at night. " * 20),
+        ("Interviewer", "interviewer", "Thank you. Anything else?"),
+        ("P2", "participant", "No, that is all."),
+    ]
+    text, blocks = "", []
+    for speaker, role, said in parts:
+        text += f"{speaker}: "
+        blocks.append(Block(len(text), len(text) + len(said), "turn", speaker, role))  # type: ignore[arg-type]
+        text += said + "\n\n"
+    return Document("t", text, "transcript", "t", "t.txt", tuple(blocks))
+
+
+def test_an_answer_carries_the_question_it_answers() -> None:
+    doc = _transcript()
+    start = doc.text.index("For my daughters")
+    question, window = question_and_window(doc, start, start + len("For my daughters — no."))
+    assert question == "Would you ever go back to Lahore?"
+    assert window.startswith("For my daughters — no.")
+    assert len(window) <= len("For my daughters — no.") + WINDOW_CHARS + 1
+    assert "Interviewer" not in window, "the window stays inside the turn"
+
+
+def test_the_latest_question_is_used_and_interviewer_turns_have_none() -> None:
+    doc = _transcript()
+    start = doc.text.index("No, that is all.")
+    assert question_and_window(doc, start, start + 16)[0] == "Thank you. Anything else?"
+    start = doc.text.index("Thank you.")
+    assert question_and_window(doc, start, start + 10)[0] is None
+
+
+def test_documents_without_turns_get_only_the_window() -> None:
+    text = "Doctors leave for pay. They also leave for training."
+    doc = Document("p", text, "paper", "p", "p.md", (Block(0, len(text)),))
+    assert question_and_window(doc, 23, len(text)) == (None, text)
