@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: install demo test lint clean-demo
+.PHONY: install demo test lint bench-align clean-demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+bench-align: $(STAMP)
+	$(PY) benchmarks/alignment.py --write
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests
