@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from narratives.config import RunConfig, load_config
-from narratives.errors import ConfigError, InputError, OutputExistsError
+from narratives.errors import ConfigError, InputError
 from narratives.models import Assignment, Codebook, Corpus, Example, Segment
+from narratives.reports.atomic import check_output_dir
 from narratives.result import RunResult
 
 StageCallback = Callable[[str], None]
@@ -44,18 +45,6 @@ def _status(segment: Segment, kind: str, config: RunConfig) -> str:
     if len(segment.text.split()) < config.segment.min_words:
         return "too-short"
     return "coded"
-
-
-def check_output_dir(out: str | Path, force: bool) -> Path:
-    """Refuse an existing, non-empty output directory unless ``force``."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise OutputExistsError(f"{path} exists and is not a directory; choose another --out")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise OutputExistsError(
-            f"{path} already holds results; pass --force to replace them, or choose another --out"
-        )
-    return path
 
 
 def analyse(

@@ -111,12 +111,13 @@ def evaluate(
     """
     from narratives.align import load_codebook
     from narratives.embed import build_embedder
-    from narratives.evaluation.output import check_out_dir, write_report
+    from narratives.evaluation.output import write_report
+    from narratives.reports.atomic import check_output_dir
 
     config = config or RunConfig()
     if resamples < 0:
         raise ConfigError(f"--bootstrap must be 0 or more, not {resamples}")
-    out_dir = check_out_dir(out, force) if out is not None else None
+    out_dir = check_output_dir(out, force) if out is not None else None
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     gold_path = Path(gold)
     cv = examples is not None and _same_file(Path(examples), gold_path)

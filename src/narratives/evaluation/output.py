@@ -8,29 +8,16 @@ directory (allowed only with ``force``) is replaced only once the new one is rea
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from narratives.errors import OutputExistsError
 from narratives.evaluation.records import Evaluation
+from narratives.reports.atomic import staged_directory
 
 REPORT_FILES = ("predictions.csv", "per_code.csv", "confusion.csv", "reliability.csv", "summary.json")
-
-
-def check_out_dir(out: str | Path, force: bool) -> Path:
-    """Refuse an existing, non-empty output directory unless ``force``."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise OutputExistsError(f"{path} exists and is not a directory; choose another --out")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise OutputExistsError(f"{path} already holds results; pass --force to replace them, or choose another --out")
-    return path
 
 
 def summary_dict(evaluation: Evaluation) -> dict[str, Any]:
@@ -70,9 +57,7 @@ def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
     is added.
     """
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with staged_directory(out) as staging:
         evaluation.predictions.to_csv(staging / "predictions.csv", index=False)
         per_code = [level.per_code.assign(level=level.level) for level in evaluation.levels]
         frame = pd.concat(per_code, ignore_index=True)
@@ -84,22 +69,4 @@ def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
         (staging / "summary.json").write_text(
             json.dumps(summary_dict(evaluation), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        _swap_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out
-
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, retired)
-    try:
-        os.replace(staging, out)
-    except BaseException:
-        os.replace(retired, out)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)

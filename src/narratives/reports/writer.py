@@ -8,13 +8,12 @@ existing directory is replaced only after the new one is ready.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from narratives.reports.atomic import staged_directory
 
 if TYPE_CHECKING:
     from narratives.result import RunResult
@@ -32,9 +31,7 @@ def write_reports(
 
     started = time.perf_counter()
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with staged_directory(out) as staging:
         result.segments_frame().to_csv(staging / "segments.csv", index=False)
         result.theme_frequencies().to_csv(staging / "theme_frequencies.csv", index=False)
         result.quotes().to_csv(staging / "quotes.csv", index=False)
@@ -44,22 +41,4 @@ def write_reports(
         (staging / "run_manifest.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        _swap_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out
-
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, retired)
-    try:
-        os.replace(staging, out)
-    except BaseException:
-        os.replace(retired, out)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
