@@ -46,10 +46,11 @@ NOTES = """\
 The default aligner is `calibrated` (`align.method`); `prototype` stays selectable. Its
 zero-shot accuracy is the prototype aligner's (it ranks by the same similarities), but its
 score is a probability, and with coded examples it adds a balanced logistic regression and
-an isotonic calibration fitted on out-of-fold predictions. "+ context" embeds each passage
+an isotonic calibration fitted on out-of-fold predictions (the codebook's own prototypes join the
+classifier's training set, so codes without coder examples keep a class). "+ context" embeds each passage
 blended with its question and surrounding text (`narratives.align.context`, weight 0.5). Usability
 zero-shot scores are not calibrated (a fixed mapping cannot know that one-line definitions
-are weak); with examples they are. Not yet reached: 0.60 with examples (best 0.54) and
+are weak); with examples they are. Not yet reached: 0.60 with examples (best 0.55) and
 0.35 zero-shot on usability (best 0.26). BERTopic's zero-shot mode assigns a document to
 the nearest label only above `zeroshot_min_similarity` and clusters the rest, which never
 get a codebook label, so its accuracy is the nearest-label baseline's minus what it leaves out.

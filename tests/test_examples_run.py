@@ -72,3 +72,23 @@ def test_examples_with_unknown_code_stop_the_run_early(tmp_path: Path, repo_dir:
     assert result.exit_code == 2
     assert "bad.csv" in result.output and "no-such-code" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_examples_for_a_few_codes_do_not_swallow_the_others(tmp_path: Path, repo_dir: Path, cache_dir: Path) -> None:
+    import narratives
+    from narratives.models import Example
+
+    examples = [Example(text, code, decision == "accept") for text, code, decision in EXAMPLES]
+    config = narratives.load_config(None, [f"embed.cache_dir={cache_dir}"])
+    (tmp_path / "p9.txt").write_text(
+        "Interviewer: Tell me about the pay.\n\n"
+        "P9: My salary as a registrar could not cover my children's school fees.\n\n"
+        "Interviewer: And promotion?\n\n"
+        "P9: The post went to the professor's nephew; there were no criteria and no interview.\n",
+        encoding="utf-8",
+    )
+    result = narratives.run([tmp_path / "p9.txt"], repo_dir / "configs/codebooks/physician-migration.yaml",
+                            config=config, examples=examples)
+    frame = result.segments_frame()
+    coded = frame[frame["status"] == "coded"]
+    assert list(coded["subtheme"]) == ["salary-inadequacy", "absent-meritocracy"]

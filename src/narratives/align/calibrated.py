@@ -124,9 +124,13 @@ class CalibratedAligner:
         self.classes_ = np.zeros(0, dtype=np.int64)
         self.calibration_ = None
         accepted = [x for x in examples if x.accepted]
-        codes = sorted({x.code for x in accepted}, key=index.__getitem__)
-        if len(codes) < 2:
+        if not accepted:
             return self
+        # The codebook's own prototypes (definitions, keywords, its example quotes) are
+        # training examples of their entries too, so every entry stays a class: without
+        # them, examples for two codes would make the classifier put everything in those two.
+        self._codebook_x = self.prototype_.prototype_vectors_
+        self._codebook_y = np.array([index[p.entry] for p in self.prototype_.prototypes_], dtype=np.int64)
         x = np.asarray(embedder.embed([e.text for e in accepted]), dtype=np.float32)
         y = np.array([index[e.code] for e in accepted], dtype=np.int64)
         groups = np.array([e.group for e in accepted])
@@ -136,11 +140,12 @@ class CalibratedAligner:
         return self
 
     def _train(self, x: Vectors, y: NDArray[np.int64]) -> Any:
+        """Logistic regression on coded examples ``x, y`` plus the codebook's prototypes."""
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression(
             C=self.regularization, class_weight="balanced", max_iter=2000, random_state=self.seed
-        ).fit(x, y)
+        ).fit(np.concatenate([x, self._codebook_x]), np.concatenate([y, self._codebook_y]))
 
     def _calibrate(self, x: Vectors, y: NDArray[np.int64], groups: NDArray[np.str_]) -> Any:
         """Isotonic map from raw top probability to P(right), on out-of-fold predictions."""

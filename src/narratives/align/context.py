@@ -8,8 +8,8 @@ transcript; zero elsewhere) and ``window`` embeds up to ``WINDOW_CHARS`` charact
 its turn or paragraph either side of it.
 
 Measured on the usability think-aloud set (1,000 coded passages, 22 codes,
-leave-one-session-out over P1–P9, calibrated aligner with examples): accuracy 0.481
-without context, 0.550 with ``w = 0.5``; zero-shot it changes little (0.235 → 0.259).
+leave-one-session-out over P1–P9, calibrated aligner with examples): accuracy 0.485
+without context, 0.543 with ``w = 0.5``; zero-shot it changes little (0.235 → 0.259).
 """
 
 from __future__ import annotations
