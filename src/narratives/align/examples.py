@@ -18,7 +18,7 @@ import csv
 import io
 from pathlib import Path
 
-from narratives.align.codebook import slugify
+from narratives.align.codebook import code_index, find_code
 from narratives.errors import InputError
 from narratives.models import Codebook, Example
 
@@ -65,14 +65,10 @@ def load_examples(path: str | Path, codebook: Codebook) -> tuple[Example, ...]:
     decision_col = columns.get("decision")
     recode_col = columns.get("recode_to")
     group_col = _column(columns, _GROUP)
-    index: dict[str, str] = {}
-    for entry in codebook.entries:
-        for key in (entry.id, entry.label, slugify(entry.id), slugify(entry.label)):
-            index.setdefault(key.lower(), entry.id)
+    index = code_index(codebook)
 
     def code_of(value: str, row: int, column: str) -> str:
-        key = value.strip().lower()
-        found = index.get(key) or index.get(slugify(value))
+        found = find_code(index, value)
         if found is None:
             raise InputError(
                 f"{p}: row {row}, column '{column}': unknown code '{value.strip()}'; use an id or "

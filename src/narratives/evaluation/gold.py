@@ -7,21 +7,17 @@ codebook entries by id, label or slug of either.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from narratives.align.codebook import code_index, find_code
 from narratives.errors import ConfigError, InputError
 from narratives.models import Codebook, Example
 
 TEXT_CANDIDATES = ("text", "content", "passage", "quote", "segment")
 CODE_CANDIDATES = ("code", "tag", "gold", "label", "theme", "subtheme")
-
-
-def _slug(value: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
 
 
 @dataclass(frozen=True)
@@ -64,15 +60,6 @@ def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], w
     )
 
 
-def code_index(codebook: Codebook) -> dict[str, str]:
-    """Lower-cased id, label and their slugs → entry id."""
-    index: dict[str, str] = {}
-    for entry in codebook.entries:
-        for key in (entry.id, entry.label, _slug(entry.id), _slug(entry.label)):
-            index.setdefault(key.lower(), entry.id)
-    return index
-
-
 def read_coded(
     path: str | Path,
     codebook: Codebook,
@@ -103,7 +90,7 @@ def read_coded(
         raise InputError(f"{path}: no rows with both a text and a code")
     index = code_index(codebook)
     raw = [c.strip() for c in frame[code_col]]
-    codes = [index.get(c.lower(), index.get(_slug(c), c)) for c in raw]
+    codes = [find_code(index, c) or c for c in raw]
     known = {e.id for e in codebook.entries}
     if not any(c in known for c in codes):
         raise ConfigError(
