@@ -94,7 +94,9 @@ class AlignConfig(_Strict):
     """Weight of what a segment answers (the interviewer's preceding turn) and of the text
     around it when coding; 0 codes each segment on its own words alone."""
     multi_label: bool = False
-    """``calibrated`` only: also report a second theme whose score passes ``threshold``."""
+    """Also report further themes (``also`` in segments.csv): the aligner's second theme when
+    its score passes ``threshold`` (``calibrated`` only), and the theme of any clause of the
+    segment coded alone with a score of at least 0.5 (``narratives.align.multilabel``)."""
 
 
 class ReportConfig(_Strict):

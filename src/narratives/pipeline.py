@@ -64,6 +64,7 @@ def analyse(
     """
     from narratives.align import build_aligner
     from narratives.align.context import with_question_and_window
+    from narratives.align.multilabel import with_clause_themes
     from narratives.cluster import build_clusterer
     from narratives.cluster.context import with_context
     from narratives.embed import build_embedder
@@ -108,6 +109,9 @@ def analyse(
         on_stage(f"Aligning segments and topics to codebook '{codebook.name}'{learned}")
         aligner = build_aligner(config.align, config.seed).fit(codebook, embedder, examples=examples)
         coded_assignments = aligner.assign(coded_vectors)
+        if config.align.multi_label:
+            on_stage("Coding each segment's clauses for second themes (multi-label)")
+            coded_assignments = with_clause_themes(coded_assignments, texts, aligner, embedder)
         topic_assignments = aligner.assign_clusters(clustered.labels, coded_vectors)
     cache["align_from_cache"] = embedder.hits - cache["from_cache"]
     cache["align_embedded"] = embedder.misses - cache["embedded"]
