@@ -60,7 +60,7 @@ import yaml
 from narratives.errors import CodebookError
 from narratives.models import UNASSIGNED, Codebook, Theme
 
-__all__ = ["load_codebook", "slugify"]
+__all__ = ["codebook_to_yaml", "load_codebook", "slugify"]
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOP_KEYS = ("name", "description", "themes")
@@ -151,8 +151,12 @@ def load_codebook(path: str | Path) -> Codebook:
         name, description, drafts = _read_yaml(p, text)
     elif suffix == ".csv":
         name, description, drafts = p.stem, "", _read_csv(p, text)
+    elif suffix == ".qdc":
+        from narratives.coders.refi import read_codebook_qdc
+
+        name, description, drafts = _read_mapping(p, read_codebook_qdc(p, raw))
     else:
-        raise CodebookError(p, f"unknown codebook format '{suffix}'; use a .yaml, .yml or .csv file")
+        raise CodebookError(p, f"unknown codebook format '{suffix}'; use a .yaml, .yml, .csv or .qdc file")
     entries = _resolve(p, drafts)
     return Codebook(
         name=name,
@@ -161,6 +165,33 @@ def load_codebook(path: str | Path) -> Codebook:
         sha256=hashlib.sha256(raw).hexdigest(),
         description=description,
     )
+
+
+def codebook_to_yaml(codebook: Codebook) -> str:
+    """The codebook in this module's YAML format; :func:`load_codebook` reads it back equal."""
+
+    def entry(t: Theme) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": t.id, "label": t.label, "definition": t.definition}
+        for key in ("include", "exclude"):
+            if getattr(t, key):
+                out[key] = getattr(t, key)
+        for key in ("keywords", "examples"):
+            if getattr(t, key):
+                out[key] = list(getattr(t, key))
+        return out
+
+    themes = []
+    for theme in codebook.themes:
+        item = entry(theme)
+        subs = [entry(s) for s in codebook.subthemes(theme.id)]
+        if subs:
+            item["subthemes"] = subs
+        themes.append(item)
+    data: dict[str, Any] = {"name": codebook.name}
+    if codebook.description:
+        data["description"] = codebook.description
+    data["themes"] = themes
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
 # --------------------------------------------------------------------------- YAML
@@ -180,6 +211,11 @@ def _read_yaml(path: Path, text: str) -> tuple[str, str, list[_Draft]]:
         ) from None
     if data is None:
         raise CodebookError(path, "the codebook is empty; add a 'themes:' list with at least one theme")
+    return _read_mapping(path, data)
+
+
+def _read_mapping(path: Path, data: Any) -> tuple[str, str, list[_Draft]]:
+    """Entries from a parsed YAML document (or a REFI-QDA codebook read into the same shape)."""
     if not isinstance(data, Mapping):
         raise CodebookError(
             path, "the top level must be a mapping with 'name', 'description' and 'themes'"

@@ -10,6 +10,11 @@ CSV (UTF-8, header row):
   rejected example of the original code;
 - optional ``group`` or ``document`` column: the unit examples come in (a session or
   document), used to hold whole groups out when calibrating.
+
+A coders' decision file from ``narratives export`` (``.xlsx``, or a CSV with a
+``unit_id`` column) is read with :func:`narratives.coders.sheets.read_decisions`: rows not
+yet judged are skipped, accepted and recoded quotes are positive examples, and a
+rejected proposal is a negative example of the proposed code.
 """
 
 from __future__ import annotations
@@ -49,6 +54,10 @@ def load_examples(path: str | Path, codebook: Codebook) -> tuple[Example, ...]:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: examples file not found; check the path")
+    if p.suffix.lower() == ".xlsx" or _is_decision_csv(p):
+        from narratives.coders.sheets import decision_examples, read_decisions
+
+        return tuple(decision_examples(read_decisions(p, codebook)))
     try:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -104,3 +113,10 @@ def load_examples(path: str | Path, codebook: Codebook) -> tuple[Example, ...]:
             out.append(Example(passage, code_of(target, row, recode_col or "recode_to"), True, group, source))
             out.append(Example(passage, code, False, group, source))
     return tuple(out)
+
+
+def _is_decision_csv(path: Path) -> bool:
+    """A CSV written by ``narratives export`` (it has a ``unit_id`` column)."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    return "unit_id" in {h.strip().lower() for h in header}

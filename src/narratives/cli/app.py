@@ -148,6 +148,81 @@ def evaluate(
     print_evaluation(result, Console(), predictions=predictions, out=out)
 
 
+@app.command()
+@_friendly_errors
+def export(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run's output directory (narratives run --out).", show_default=False)
+    ],
+    to: Annotated[str, typer.Option("--to", "-t", help="qdpx (REFI-QDA project), qdc (codebook), xlsx or csv.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (one per coder with --coders).")],
+    coders: Annotated[
+        str | None, typer.Option("--coders", help="Comma-separated coder names: one file each, own shuffled order.")
+    ] = None,
+    blind: Annotated[bool, typer.Option("--blind", help="Hide the machine's proposal and score.")] = False,
+    units: Annotated[
+        str, typer.Option("--units", help="quotes (the run's candidate quotes) or assigned (every coded segment).")
+    ] = "quotes",
+    sample: Annotated[int | None, typer.Option("--sample", help="At most N units, spread over codes.")] = None,
+    deidentify: Annotated[
+        bool, typer.Option("--deidentify", help="Replace names of people, places, institutions with [PERSON] etc.")
+    ] = False,
+    names: Annotated[
+        Path | None, typer.Option("--names", help="Your list of names to replace (one per line).")
+    ] = None,
+    deidentify_map: Annotated[
+        Path | None, typer.Option("--deidentify-map", help="Write the replacement map here (keep it private).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+) -> None:
+    """Export candidate quotes for human coders: a REFI-QDA project for NVivo, ATLAS.ti, MAXQDA or
+    QualCoder, a spreadsheet with drop-downs, a CSV, or the codebook as .qdc."""
+    from narratives.coders.export import export_run
+
+    who = [c.strip() for c in (coders or "").split(",") if c.strip()]
+    result = export_run(
+        run_dir, to.lower().lstrip("."), out, coders=who, blind=blind, units=units,  # type: ignore[arg-type]
+        sample=sample, deidentify=deidentify, names=names, deidentify_map=deidentify_map, force=force,
+    )
+    what = "codebook" if to.lower().lstrip(".") == "qdc" else f"{result.units} candidate quotes"
+    for path in result.files:
+        typer.echo(f"wrote {path} ({what})")
+    if deidentify:
+        kept = f"; map in {result.map_file} (keep it private or delete it)" if result.map_file else ""
+        typer.echo(f"de-identified: {result.replacements} names replaced{kept}")
+
+
+@app.command()
+@_friendly_errors
+def agreement(
+    decisions: Annotated[
+        list[Path], typer.Argument(help="Filled-in .xlsx/.csv files or .qdpx projects.", show_default=False)
+    ],
+    run_dir: Annotated[
+        Path | None, typer.Option("--run", help="The run the quotes came from (its proposals and codebook).")
+    ] = None,
+    codebook: Annotated[
+        Path | None, typer.Option("--codebook", "-c", help="Codebook, when --run is not given.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report's tables here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out directory.")] = False,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for 95% intervals.")] = 1000,
+) -> None:
+    """Agreement between coders and with the machine (percent, Cohen's kappa, Krippendorff's alpha,
+    Gwet's AC1, with 95% intervals), the machine's precision, and the disagreements."""
+    from rich.console import Console
+
+    from narratives.cli.summary import print_agreement
+    from narratives.coders.agreement_report import measure_agreement
+    from narratives.reports.atomic import check_output_dir
+
+    target = check_output_dir(out, force) if out is not None else None
+    report = measure_agreement(decisions, run_dir=run_dir, codebook_path=codebook, reps=bootstrap)
+    if target is not None:
+        report.write(target)
+    print_agreement(report, Console(), out=target)
+
+
 @codebook_app.command("validate")
 @_friendly_errors
 def codebook_validate(

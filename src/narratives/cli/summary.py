@@ -1,4 +1,4 @@
-"""What ``narratives run`` and ``narratives evaluate`` print when they finish."""
+"""What ``narratives run``, ``evaluate`` and ``agreement`` print when they finish."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from narratives.coders.agreement_report import AgreementReport
     from narratives.evaluation import Evaluation
     from narratives.result import RunResult
 
@@ -94,3 +95,35 @@ def print_evaluation(
         console.print(f"\n[bold green]Report written to {out}/[/]", highlight=False)
         for name in REPORT_FILES:
             console.print(f"  {out / name}", highlight=False)
+
+
+def _interval(row: object, name: str) -> str:
+    value, low, high = (getattr(row, name), getattr(row, f"{name}_low"), getattr(row, f"{name}_high"))
+    if value is None or value != value:  # None or nan
+        return "n/a"
+    if low is None or low != low:
+        return f"{value:.3f}"
+    return f"{value:.3f} [{low:.2f}, {high:.2f}]"
+
+
+def print_agreement(report: AgreementReport, console: Console, *, out: Path | None = None) -> None:
+    """Pairwise agreement, alpha, the machine's precision, and how many disagreements."""
+    console.print(f"\n[bold]{report.units} units[/], coders: {', '.join(report.coders)}", highlight=False)
+    table = Table("rater A", "rater B", "level", "units", "% agreement", "Cohen's kappa", "Gwet's AC1",
+                  title="Agreement on units both raters coded (95% bootstrap intervals)")
+    for row in report.pairs.itertuples():
+        table.add_row(row.rater_a, row.rater_b, row.level, str(row.units_both_coded),
+                      _interval(row, "percent_agreement"), _interval(row, "cohen_kappa"), _interval(row, "gwet_ac1"))
+    console.print(table)
+    for key, value in report.alpha.items():
+        console.print(f"Krippendorff's alpha ({key.replace('_', ' ')}): {value}", highlight=False)
+    overall = report.precision[report.precision["proposed_code"] == "(all)"] if len(report.precision) else None
+    if overall is not None:
+        for row in overall.itertuples():
+            if row.judged:
+                console.print(f"Machine precision judged by {row.coder}: {row.accepted}/{row.judged} accepted "
+                              f"({row.precision:.0%}); right theme {row.theme_precision:.0%}", highlight=False)
+    console.print(f"Disagreements: {len(report.disagreements)} units", highlight=False)
+    if out is not None:
+        console.print(f"\n[bold green]Report written to {out}/[/] (pairs, per_code, precision, disagreements, "
+                      "examples.csv for --examples, summary.json)", highlight=False)

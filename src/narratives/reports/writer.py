@@ -16,17 +16,23 @@ from typing import TYPE_CHECKING
 from narratives.reports.atomic import staged_directory
 
 if TYPE_CHECKING:
+    from narratives.models import Document
     from narratives.result import RunResult
 
 REPORT_FILES = (
     "segments.csv", "theme_frequencies.csv", "quotes.csv", "topics.csv", "run_manifest.json",
+    "documents.jsonl", "codebook.yaml",
 )
+"""Everything a run writes. ``documents.jsonl`` (each document's analysed text and metadata)
+and ``codebook.yaml`` (the codebook as used) let ``narratives export`` and ``agreement``
+work from the run directory alone, without the original files."""
 
 
 def write_reports(
     result: RunResult, out_dir: str | Path, *, inputs: Sequence[str | Path], manifest: str | Path | None
 ) -> Path:
     """Write all reports to ``out_dir`` (replacing it if it exists) and return its path."""
+    from narratives.align.codebook import codebook_to_yaml
     from narratives.reports.run_manifest import build_run_manifest
 
     started = time.perf_counter()
@@ -36,9 +42,22 @@ def write_reports(
         result.theme_frequencies().to_csv(staging / "theme_frequencies.csv", index=False)
         result.quotes().to_csv(staging / "quotes.csv", index=False)
         result.topics_frame().to_csv(staging / "topics.csv", index=False)
+        write_documents(result.corpus.documents, staging / "documents.jsonl")
+        (staging / "codebook.yaml").write_text(codebook_to_yaml(result.codebook), encoding="utf-8")
         result.timings["report"] = round(time.perf_counter() - started, 3)
         data = build_run_manifest(result, inputs=inputs, manifest=manifest)
         (staging / "run_manifest.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     return out
+
+
+def write_documents(documents: Sequence[Document], path: Path) -> None:
+    """One JSON object per line: ``doc_id, source, kind, title, sha256, metadata, text``."""
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        for d in documents:
+            record = {
+                "doc_id": d.doc_id, "source": d.source, "kind": d.kind, "title": d.title,
+                "sha256": d.sha256, "metadata": dict(d.metadata), "text": d.text,
+            }
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -1,0 +1,302 @@
+"""Build the agreement report from coders' decisions (and the machine's proposals).
+
+``narratives agreement`` reads decisions (spreadsheets, CSVs, ``.qdpx`` projects), lines
+them up by unit, and writes:
+
+- ``pairs.csv``: for every pair of raters (each coder vs the machine, coder vs coder), at
+  code level and theme level, the units both coded, percent agreement, Cohen's kappa and
+  Gwet's AC1, each with a bootstrap 95% interval; plus Krippendorff's alpha over the
+  coders and over coders + machine;
+- ``per_code.csv``: the same per code (is it code c or not), per pair;
+- ``precision.csv``: per coder and per proposed code, how many proposals the coder saw and
+  how many they accepted (the machine's precision as judged by coders);
+- ``disagreements.csv``: every unit where raters differ, with its text and each code;
+- ``examples.csv``: the decisions as ``--examples`` for the next ``narratives run``;
+- ``summary.json``: all of the above in one file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from narratives.coders.agreement import (
+    Interval,
+    Labels,
+    bootstrap,
+    cohen_kappa,
+    gwet_ac1,
+    krippendorff_alpha,
+    percent_agreement,
+)
+from narratives.coders.records import NONE_CODE, Candidate, CoderDecision
+from narratives.models import Codebook
+
+__all__ = ["MACHINE", "AgreementReport", "build_report", "decisions_from_project"]
+
+MACHINE = "machine"
+
+
+@dataclass
+class AgreementReport:
+    """Tables of the report (DataFrames) and the headline figures."""
+
+    pairs: pd.DataFrame
+    per_code: pd.DataFrame
+    precision: pd.DataFrame
+    disagreements: pd.DataFrame
+    examples: pd.DataFrame
+    alpha: dict[str, str] = field(default_factory=dict)
+    units: int = 0
+    coders: tuple[str, ...] = ()
+
+    def write(self, out: Path) -> Path:
+        from narratives.reports.atomic import staged_directory
+
+        with staged_directory(out) as staging:
+            for name in ("pairs", "per_code", "precision", "disagreements", "examples"):
+                getattr(self, name).to_csv(staging / f"{name}.csv", index=False)
+            summary = {
+                "units": self.units,
+                "coders": list(self.coders),
+                "krippendorff_alpha": self.alpha,
+                "pairs": self.pairs.to_dict("records"),
+                "precision": self.precision.to_dict("records"),
+                "disagreements": len(self.disagreements),
+                "method": "agreement on units both raters coded; 95% percentile bootstrap over units",
+            }
+            (staging / "summary.json").write_text(
+                json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+            )
+        return out
+
+
+def _theme(codebook: Codebook, code: str | None) -> str | None:
+    if code is None or code == NONE_CODE:
+        return code
+    try:
+        return codebook.top_level(code)
+    except KeyError:
+        return code
+
+
+def _fmt(x: float) -> float | None:
+    return None if math.isnan(x) else round(x, 4)
+
+
+def _pair_stats(x: list[Any], y: list[Any], reps: int, seed: int) -> dict[str, float | None]:
+    """Percent agreement, Cohen's kappa and Gwet's AC1 of two aligned code lists, with intervals."""
+    xa, ya = np.array(x, dtype=object), np.array(y, dtype=object)
+    out: dict[str, float | None] = {}
+    for name, fn in (("percent_agreement", percent_agreement), ("cohen_kappa", cohen_kappa), ("gwet_ac1", gwet_ac1)):
+
+        def stat(idx: np.ndarray, f: Callable[[Labels, Labels], float] = fn) -> float:
+            return f(list(xa[idx]), list(ya[idx]))
+
+        iv = bootstrap(stat, len(x), reps=reps, seed=seed)
+        out[name], out[f"{name}_low"], out[f"{name}_high"] = _fmt(iv.value), _fmt(iv.low), _fmt(iv.high)
+    return out
+
+
+def _alpha_interval(columns: list[list[str | None]], reps: int, seed: int) -> Interval:
+    def stat(idx: np.ndarray) -> float:
+        return krippendorff_alpha([[c[i] for i in idx] for c in columns])
+
+    return bootstrap(stat, len(columns[0]), reps=reps, seed=seed)
+
+
+def build_report(
+    decisions: Sequence[CoderDecision],
+    codebook: Codebook,
+    *,
+    candidates: Sequence[Candidate] = (),
+    reps: int = 1000,
+    seed: int = 42,
+) -> AgreementReport:
+    """Line decisions up by unit and compute every table; ``candidates`` are the run's
+    proposals (they make the machine a rater, and give texts for disagreements)."""
+    coders = sorted({d.coder for d in decisions})
+    proposals = {c.unit_id: c.code for c in candidates}
+    texts = {c.unit_id: c.text for c in candidates}
+    for d in decisions:
+        if d.proposed:
+            proposals.setdefault(d.unit_id, d.proposed)
+        if d.text:
+            texts.setdefault(d.unit_id, d.text)
+    by_coder: dict[str, dict[str, str]] = {c: {} for c in coders}
+    for d in decisions:
+        by_coder[d.coder][d.unit_id] = d.code
+    units = sorted(set(proposals) | {u for m in by_coder.values() for u in m})
+    raters = ([MACHINE] if proposals else []) + coders
+    table: dict[str, list[str | None]] = {MACHINE: [proposals.get(u) for u in units]}
+    for c in coders:
+        table[c] = [by_coder[c].get(u) for u in units]
+
+    levels = {"code": lambda v: v, "theme": lambda v: _theme(codebook, v)}
+    pair_rows: list[dict[str, Any]] = []
+    code_rows: list[dict[str, Any]] = []
+    for a, b in itertools.combinations(raters, 2):
+        for level, fn in levels.items():
+            x = np.array([fn(v) for v in table[a]], dtype=object)
+            y = np.array([fn(v) for v in table[b]], dtype=object)
+            both = np.array([p is not None and q is not None for p, q in zip(x, y, strict=True)])
+            xs, ys = x[both], y[both]
+            n = int(both.sum())
+            row: dict[str, Any] = {"rater_a": a, "rater_b": b, "level": level, "units_both_coded": n}
+            row.update(_pair_stats(list(xs), list(ys), reps, seed))
+            pair_rows.append(row)
+            if level != "code":
+                continue
+            for code in sorted({v for v in [*xs, *ys] if v is not None}):
+                xb, yb = [str(v == code) for v in xs], [str(v == code) for v in ys]
+                used = sum(v == "True" for v in xb) + sum(v == "True" for v in yb)
+                crow: dict[str, Any] = {"rater_a": a, "rater_b": b, "code": code, "units_both_coded": n,
+                                        "times_used": used}
+                crow.update(_pair_stats(xb, yb, max(200, reps // 5), seed))
+                crow["krippendorff_alpha"] = _fmt(krippendorff_alpha([xb, yb]))
+                code_rows.append(crow)
+
+    alpha: dict[str, str] = {}
+    for label, group in (("coders", coders), ("coders_and_machine", raters)):
+        if len(group) < 2:
+            continue
+        for level, fn in levels.items():
+            alpha[f"{label}_{level}"] = str(_alpha_interval([[fn(v) for v in table[r]] for r in group], reps, seed))
+
+    prec_rows: list[dict[str, Any]] = []
+    for c in coders:
+        judged = [(proposals[u], by_coder[c][u]) for u in units if u in by_coder[c] and u in proposals]
+        for code in ["(all)", *sorted({p for p, _ in judged})]:
+            pairs = [(p, k) for p, k in judged if code in ("(all)", p)]
+            accepted = sum(p == k for p, k in pairs)
+            same_theme = sum(_theme(codebook, p) == _theme(codebook, k) for p, k in pairs)
+            prec_rows.append({
+                "coder": c, "proposed_code": code, "judged": len(pairs), "accepted": accepted,
+                "precision": _fmt(accepted / len(pairs)) if pairs else None,
+                "theme_precision": _fmt(same_theme / len(pairs)) if pairs else None,
+            })
+
+    dis_rows: list[dict[str, Any]] = []
+    for i, u in enumerate(units):
+        codes = {r: table[r][i] for r in raters if table[r][i] is not None}
+        if len(set(codes.values())) > 1:
+            dis_rows.append({"unit_id": u, "text": texts.get(u, ""), **{r: codes.get(r, "") for r in raters}})
+
+    ex_rows = [
+        {"text": d.text, "code": d.proposed or d.code,
+         "decision": "accept" if d.kind in ("accept", "code") else d.kind,
+         "recode_to": d.code if d.kind == "recode" else "", "document": d.document, "coder": d.coder}
+        for d in decisions if d.text and (d.kind != "code" or d.code != NONE_CODE)
+    ]
+    return AgreementReport(
+        pairs=pd.DataFrame(pair_rows),
+        per_code=pd.DataFrame(code_rows),
+        precision=pd.DataFrame(prec_rows),
+        disagreements=pd.DataFrame(dis_rows, columns=["unit_id", "text", *raters]),
+        examples=pd.DataFrame(ex_rows, columns=["text", "code", "decision", "recode_to", "document", "coder"]),
+        alpha=alpha,
+        units=len(units),
+        coders=tuple(coders),
+    )
+
+
+def decisions_from_project(
+    path: Path, codebook: Codebook, units: Sequence[Candidate], coder: str | None = None
+) -> list[CoderDecision]:
+    """A ``.qdpx`` coming back from a QDA tool, as one coder's decisions on our units.
+
+    The units shown are the project's selections narratives made: a selection named with
+    a unit id, or carrying the GUID narratives gave that unit (tools keep one or the
+    other); their positions are taken from the file, so de-identified exports match too.
+    A coding counts for a unit when its selection is on the unit's document and covers at
+    least half of the unit. The machine's coding, still present, means the coder kept
+    (accepted) it; a unit with no coding left was rejected; another code is a recode (the
+    coding covering most of the unit wins).
+    """
+    from dataclasses import replace
+
+    from narratives.coders.refi import guid, read_project
+
+    selections = read_project(path, codebook)
+    by_id = {u.unit_id: u for u in units}
+    by_guid = {guid("selection", u.unit_id): u for u in units}
+    shown: dict[str, Candidate] = {}
+    for sel in selections:
+        unit = by_id.get(sel.name) or by_guid.get(sel.guid)
+        if unit is not None:
+            shown[unit.unit_id] = replace(unit, doc_id=sel.source, start=sel.start, end=sel.end)
+    who = coder or path.stem
+    out: list[CoderDecision] = []
+    for u in sorted(shown.values(), key=lambda c: (c.doc_id, c.start, c.unit_id)):
+        best: tuple[int, str] | None = None
+        for sel in selections:
+            if sel.source != u.doc_id:
+                continue
+            overlap = min(sel.end, u.end) - max(sel.start, u.start)
+            if overlap * 2 < (u.end - u.start):
+                continue
+            for code, _user in sel.codings:
+                if best is None or overlap > best[0] or (overlap == best[0] and code == u.code):
+                    best = (overlap, code)
+        if best is None:
+            out.append(CoderDecision(who, u.unit_id, NONE_CODE, "reject", u.code, "", str(path), u.text, u.doc_id))
+        elif best[1] == u.code:
+            out.append(CoderDecision(who, u.unit_id, u.code, "accept", u.code, "", str(path), u.text, u.doc_id))
+        else:
+            out.append(CoderDecision(who, u.unit_id, best[1], "recode", u.code, "", str(path), u.text, u.doc_id))
+    return out
+
+
+def measure_agreement(
+    paths: Sequence[Path],
+    *,
+    run_dir: Path | None = None,
+    codebook_path: Path | None = None,
+    reps: int = 1000,
+    seed: int = 42,
+) -> AgreementReport:
+    """Read every decisions file (``.xlsx``, ``.csv``, ``.qdpx``) and build the report.
+
+    ``run_dir`` gives the machine's proposals and the codebook (needed for ``.qdpx``);
+    without it, ``codebook_path`` is required and the proposals come from the files.
+    """
+    from narratives.align import load_codebook
+    from narratives.coders.candidates import candidates as run_candidates
+    from narratives.coders.sheets import read_decisions
+    from narratives.errors import InputError
+    from narratives.reports.run_dir import load_run
+
+    if not paths:
+        raise InputError("give at least one decisions file (.xlsx, .csv or .qdpx)")
+    units: list[Candidate] = []
+    if run_dir is not None:
+        run = load_run(run_dir)
+        codebook = run.codebook
+        units = run_candidates(run, "assigned")
+    elif codebook_path is not None:
+        codebook = load_codebook(codebook_path)
+    else:
+        raise InputError("give --run RUN_DIR (the run the quotes came from) or --codebook FILE")
+    decisions: list[CoderDecision] = []
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"{path}: decisions file not found")
+        if path.suffix.lower() == ".qdpx":
+            if run_dir is None:
+                raise InputError(f"{path}: a .qdpx project is matched to the run's segments; give --run RUN_DIR")
+            decisions.extend(decisions_from_project(path, codebook, units))
+        else:
+            decisions.extend(read_decisions(path, codebook))
+    if not decisions:
+        raise InputError("no decisions in the files yet: fill in the decision (or code) column first")
+    judged = {d.unit_id for d in decisions}
+    shown = [u for u in units if u.unit_id in judged]
+    return build_report(decisions, codebook, candidates=shown, reps=reps, seed=seed)

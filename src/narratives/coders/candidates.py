@@ -1,0 +1,62 @@
+"""The units coders judge: a run's candidate quotes, or every segment with a theme."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+
+from narratives.coders.records import Candidate
+from narratives.errors import InputError
+from narratives.reports.run_dir import SavedRun
+
+__all__ = ["Units", "candidates"]
+
+Units = Literal["quotes", "assigned"]
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def candidates(run: SavedRun, units: Units = "quotes") -> list[Candidate]:
+    """Candidates in a stable order (document, then offset).
+
+    ``"quotes"``: the run's candidate quotes (``quotes.csv``: the top quotes per theme);
+    ``"assigned"``: every coded segment with a theme (``segments.csv``), for a full check.
+    """
+    if units == "quotes":
+        frame = run.quotes
+    elif units == "assigned":
+        seg = run.segments
+        frame = seg[(seg["status"] == "coded") & seg["theme"].notna() & (seg["theme"] != "unassigned")]
+    else:
+        raise InputError(f"unknown units '{units}'; use 'quotes' or 'assigned'")
+    out: dict[str, Candidate] = {}
+    for row in frame.to_dict("records"):
+        doc_id = str(row["doc_id"])
+        doc = run.documents.get(doc_id)
+        if doc is None:
+            raise InputError(
+                f"{run.path}: segment {row['segment_id']} names document '{doc_id}', not in documents.jsonl"
+            )
+        start, end = int(row["start"]), int(row["end"])
+        unit_id = str(row["segment_id"])
+        if unit_id in out:  # a segment quoted under two themes: keep its first (highest-ranked) proposal
+            continue
+        out[unit_id] = Candidate(
+            unit_id=unit_id,
+            doc_id=doc_id,
+            source=str(row["source"]),
+            speaker=_text(row.get("speaker")),
+            start=start,
+            end=end,
+            text=doc.text[start:end],
+            context_before=" ".join(doc.text[max(0, start - 200) : start].split()),
+            context_after=" ".join(doc.text[end : end + 200].split()),
+            theme=str(row["theme"]),
+            subtheme=_text(row.get("subtheme")),
+            score=float(row["score"]),
+            metadata=dict(doc.metadata),
+        )
+    return sorted(out.values(), key=lambda c: (c.doc_id, c.start, c.unit_id))

@@ -1,0 +1,153 @@
+"""``narratives export``: a run's candidate quotes for human coders, in their tools' formats."""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from narratives import __version__
+from narratives.align.codebook import slugify
+from narratives.coders.candidates import Units, candidates
+from narratives.coders.records import Candidate
+from narratives.errors import InputError, OutputExistsError
+from narratives.models import Document
+
+__all__ = ["FORMATS", "ExportResult", "export_run"]
+
+Format = Literal["qdpx", "qdc", "xlsx", "csv"]
+FORMATS: tuple[Format, ...] = ("qdpx", "qdc", "xlsx", "csv")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written: the files (one per coder), how many units, and replacements made."""
+
+    files: tuple[Path, ...]
+    units: int
+    replacements: int = 0
+    map_file: Path | None = None
+
+
+def _targets(out: Path, fmt: Format, coders: Sequence[str]) -> list[tuple[str | None, Path]]:
+    suffix = f".{fmt}"
+    base = out if out.suffix.lower() == suffix else out.with_name(out.name + suffix)
+    if not coders:
+        return [(None, base)]
+    return [(c, base.with_name(f"{base.stem}-{slugify(c) or 'coder'}{suffix}")) for c in coders]
+
+
+def _sample(units: list[Candidate], n: int | None, seed: int) -> list[Candidate]:
+    """At most ``n`` units, spread over proposed codes (round-robin in a seeded shuffle)."""
+    if n is None or n >= len(units):
+        return units
+    by_code: dict[str, list[Candidate]] = {}
+    for u in units:
+        by_code.setdefault(u.code, []).append(u)
+    rng = random.Random(seed)
+    for group in by_code.values():
+        rng.shuffle(group)
+    picked: list[Candidate] = []
+    while len(picked) < n:
+        for code in sorted(by_code):
+            if by_code[code] and len(picked) < n:
+                picked.append(by_code[code].pop())
+    return sorted(picked, key=lambda c: (c.doc_id, c.start, c.unit_id))
+
+
+def export_run(
+    run_dir: Path,
+    fmt: Format,
+    out: Path,
+    *,
+    coders: Sequence[str] = (),
+    blind: bool = False,
+    units: Units = "quotes",
+    sample: int | None = None,
+    deidentify: bool = False,
+    names: Path | None = None,
+    deidentify_map: Path | None = None,
+    force: bool = False,
+    seed: int | None = None,
+) -> ExportResult:
+    """Export the run in ``run_dir`` to ``out`` (a file; ``-coder`` is added per coder).
+
+    Existing files are never overwritten without ``force`` (a coder's filled-in sheet may
+    be there). ``seed`` (default: the run's seed) fixes sampling and per-coder shuffles.
+    """
+    from narratives.coders.refi import export_codebook_qdc, export_project
+    from narratives.coders.sheets import coder_order, write_csv, write_xlsx
+    from narratives.reports.run_dir import load_run
+
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format '{fmt}'; use one of: {', '.join(FORMATS)}")
+    run = load_run(run_dir)
+    seed = int(run.manifest.get("seed", 42)) if seed is None else seed
+    targets = _targets(out, fmt, coders)
+    clashes = [str(p) for _, p in targets if p.exists()]
+    if deidentify_map is not None and deidentify_map.exists():
+        clashes.append(str(deidentify_map))
+    if clashes and not force:
+        raise OutputExistsError(
+            f"{', '.join(clashes)} already exist(s); a coder's work may be in it. Choose another --out, "
+            "or add --force to replace it"
+        )
+    origin = f"narratives {__version__}"
+    if fmt == "qdc":
+        if coders or blind or deidentify:
+            raise InputError("--coders, --blind and --deidentify apply to quotes, not to a codebook (.qdc) export")
+        targets[0][1].parent.mkdir(parents=True, exist_ok=True)
+        return ExportResult((export_codebook_qdc(run.codebook, targets[0][1], origin=origin),), 0)
+
+    chosen = _sample(candidates(run, units), sample, seed)
+    documents: dict[str, Document] = run.documents
+    replacements = 0
+    if deidentify:
+        from narratives.coders.deidentify import deidentify as scrub
+        from narratives.coders.deidentify import load_names
+
+        result = scrub(run.documents, chosen, load_names(names) if names else ())
+        documents, chosen, replacements = result.documents, result.units, len(result.replacements)
+        if deidentify_map is not None:
+            deidentify_map.parent.mkdir(parents=True, exist_ok=True)
+            with deidentify_map.open("w", encoding="utf-8", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(["doc_id", "start", "end", "original", "replacement", "rule"])
+                for r in result.replacements:
+                    w.writerow([r.doc_id, r.start, r.end, r.original, r.replacement, r.rule])
+    elif names is not None or deidentify_map is not None:
+        raise InputError("--names and --deidentify-map need --deidentify")
+
+    written: list[Path] = []
+    for coder, path in targets:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ordered = coder_order(chosen, coder, seed)
+        if fmt == "qdpx":
+            written.append(export_project(run, ordered, path, documents=documents, coder=coder, blind=blind,
+                                          origin=origin))
+        elif fmt == "csv":
+            written.append(write_csv(path, ordered, run.codebook, blind=blind))
+        else:
+            about = {
+                "coder": coder or "",
+                "what": f"Candidate quotes from the narratives run in {run.path}: {len(ordered)} units"
+                + (", blind (the machine's proposal is hidden)" if blind else "") + ".",
+                "how to fill": (
+                    "For each row choose a code in 'code' (the Codebook sheet defines them; 'none' when no code fits)."
+                    if blind else
+                    "For each row choose a decision: accept (the proposed code is right), reject (it is wrong "
+                    "and no code fits), or recode (choose the right code in recode_to). Comments are welcome."
+                ),
+                "then": "Return the file; `narratives agreement FILE... --run RUN_DIR` measures agreement and "
+                        "turns decisions into --examples for the next run.",
+                "codebook": f"{run.codebook.name} (sha256 {run.codebook.sha256[:12]})",
+                "model": run.model,
+                "run created": str(run.manifest.get("created", "")),
+                "de-identified": "yes" if deidentify else "no",
+                "exported by": origin,
+            }
+            written.append(write_xlsx(path, ordered, run.codebook, blind=blind, about=about))
+    return ExportResult(tuple(written), len(chosen), replacements, deidentify_map if deidentify else None)

@@ -1,0 +1,361 @@
+"""REFI-QDA exchange: projects (``.qdpx``) and codebooks (``.qdc``) for NVivo, ATLAS.ti,
+MAXQDA, QualCoder and other QDA tools.
+
+Positions. The standard (REFI-QDA 1.5, section 10.2) defines text selections by Unicode
+code points from 0 on the source's plain text. Each document is exported as the text
+``narratives`` analysed: UTF-8 without a byte-order mark, LF line endings (the loaders
+turn CRLF and CR into LF, so a CRLF transcript is exported with LF and positions count
+one character per line break). ``startPosition`` is the first code point of the quote
+and ``endPosition`` the one just after it (Python slicing, as QualCoder writes them), so
+``text[startPosition:endPosition]`` is the quote. Python strings index code points, so
+Urdu script and characters outside the Basic Multilingual Plane (emoji) count one each,
+as the standard says, not two UTF-16 units.
+
+GUIDs are stable: derived from the codebook, document and segment ids, so exporting the
+same run twice gives the same file, byte for byte.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from narratives.coders.records import Candidate
+from narratives.coders.safe_files import check_zip, parse_xml, read_member
+from narratives.errors import CodebookError, InputError
+from narratives.models import Codebook, Document, Theme
+from narratives.reports.run_dir import SavedRun
+
+__all__ = [
+    "MACHINE_USER",
+    "ProjectSelection",
+    "export_codebook_qdc",
+    "export_project",
+    "guid",
+    "read_codebook_qdc",
+    "read_project",
+]
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+MACHINE_USER = "narratives (machine proposal)"
+_NAMESPACE = uuid.UUID("6f1c2b0e-4a57-5d0e-9a51-6e6172726174")  # fixed: GUIDs stay stable across versions
+_PALETTE = ("#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D", "#666666")
+_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+
+def guid(*parts: str) -> str:
+    """A stable upper-case GUID for the given identifying strings."""
+    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts))).upper()
+
+
+def _definition(entry: Theme) -> str:
+    lines = [entry.definition]
+    if entry.include:
+        lines.append(f"Include: {entry.include}")
+    if entry.exclude:
+        lines.append(f"Exclude: {entry.exclude}")
+    if entry.keywords:
+        lines.append("Keywords: " + ", ".join(entry.keywords))
+    lines.append(f"narratives id: {entry.id}")
+    return "\n".join(lines)
+
+
+def _codes(parent: Element, codebook: Codebook) -> dict[str, str]:
+    """Append the codebook as nested ``Code`` elements; return entry id → GUID."""
+    ids: dict[str, str] = {}
+    for i, theme in enumerate(codebook.themes):
+        color = _PALETTE[i % len(_PALETTE)]
+        ids[theme.id] = guid("code", codebook.name, theme.id)
+        code = SubElement(parent, "Code", guid=ids[theme.id], name=theme.label, isCodable="true", color=color)
+        SubElement(code, "Description").text = _definition(theme)
+        for sub in codebook.subthemes(theme.id):
+            ids[sub.id] = guid("code", codebook.name, sub.id)
+            child = SubElement(code, "Code", guid=ids[sub.id], name=sub.label, isCodable="true", color=color)
+            SubElement(child, "Description").text = _definition(sub)
+    return ids
+
+
+def _xml_bytes(root: Element) -> bytes:
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(root, encoding="unicode").encode("utf-8")
+
+
+def export_codebook_qdc(codebook: Codebook, out: Path, *, origin: str) -> Path:
+    """Write ``codebook`` as a REFI-QDA codebook file (valid against ``Codebook.xsd``)."""
+    root = Element("CodeBook", xmlns=CODEBOOK_NS, origin=origin)
+    _codes(SubElement(root, "Codes"), codebook)
+    out.write_bytes(_xml_bytes(root))
+    return out
+
+
+def _variable_type(values: Iterable[str]) -> str:
+    vals = [v for v in values if v != ""]
+    return "Integer" if vals and all(v.lstrip("-").isdigit() for v in vals) else "Text"
+
+
+def _note(c: Candidate, model: str, created: str) -> str:
+    code = f"{c.theme} / {c.subtheme}" if c.subtheme else c.theme
+    return (
+        f"Proposed by narratives: {code}, score {c.score:.3f} (model {model}; run of {created}). "
+        f"Segment {c.unit_id}. Keep this coding to accept it, delete it to reject it, or code "
+        "the selection with another code to recode it."
+    )
+
+
+def export_project(
+    run: SavedRun,
+    units: Sequence[Candidate],
+    out: Path,
+    *,
+    documents: dict[str, Document] | None = None,
+    coder: str | None = None,
+    blind: bool = False,
+    origin: str,
+) -> Path:
+    """Write a ``.qdpx`` project: codebook, users, variables, cases, sources, selections.
+
+    ``documents`` replaces the run's documents (e.g. de-identified texts, whose offsets the
+    ``units`` already use). ``coder`` adds a user for the coder the file is meant for.
+    ``blind`` leaves the machine's codings out: each candidate is a selection to code.
+    """
+    documents = run.documents if documents is None else documents
+    created = str(run.manifest.get("created", "2026-01-01T00:00:00+00:00"))
+    root = Element(
+        "Project", xmlns=PROJECT_NS, name=f"narratives: {run.codebook.name}", origin=origin,
+        creationDateTime=created,
+    )
+    machine = guid("user", MACHINE_USER)
+    users = SubElement(root, "Users")
+    SubElement(users, "User", guid=machine, name=MACHINE_USER)
+    if coder:
+        SubElement(users, "User", guid=guid("user", coder), name=coder)
+    code_ids = _codes(SubElement(SubElement(root, "CodeBook"), "Codes"), run.codebook)
+
+    used = sorted({u.doc_id for u in units} | set(documents))
+    columns = sorted({k for d in documents.values() for k in d.metadata})
+    var_ids = {c: guid("variable", c) for c in columns}
+    if columns:
+        variables = SubElement(root, "Variables")
+        for c in columns:
+            kind = _variable_type(d.metadata.get(c, "") for d in documents.values())
+            SubElement(variables, "Variable", guid=var_ids[c], name=c, typeOfVariable=kind)
+
+    # a case per participant (or per document without one), carrying its attributes
+    cases: dict[str, list[str]] = {}
+    for doc_id in used:
+        d = documents[doc_id]
+        cases.setdefault(d.metadata.get("participant") or doc_id, []).append(doc_id)
+    source_ids = {doc_id: guid("source", doc_id) for doc_id in used}
+    if columns:
+        cases_el = SubElement(root, "Cases")
+        for name, doc_ids in sorted(cases.items()):
+            case = SubElement(cases_el, "Case", guid=guid("case", name), name=name)
+            meta = documents[doc_ids[0]].metadata
+            for c in columns:
+                if meta.get(c, "") != "":
+                    _variable_value(case, var_ids[c], meta[c], _variable_type([meta[c]]))
+            for doc_id in doc_ids:
+                SubElement(case, "SourceRef", targetGUID=source_ids[doc_id])
+
+    by_doc: dict[str, list[Candidate]] = {}
+    for u in units:
+        by_doc.setdefault(u.doc_id, []).append(u)
+    files: dict[str, bytes] = {}
+    sources = SubElement(root, "Sources")
+    for doc_id in used:
+        d = documents[doc_id]
+        sid = source_ids[doc_id]
+        src = SubElement(
+            sources, "TextSource", guid=sid, name=doc_id, plainTextPath=f"internal://{sid}.txt",
+            creatingUser=machine, creationDateTime=created,
+        )
+        SubElement(src, "Description").text = f"{d.title} ({d.kind}; from {d.source})"
+        files[f"Sources/{sid}.txt"] = d.text.encode("utf-8")
+        for u in sorted(by_doc.get(doc_id, []), key=lambda c: (c.start, c.unit_id)):
+            if d.text[u.start : u.end] != u.text:
+                raise InputError(f"segment {u.unit_id}: offsets {u.start}-{u.end} do not cut its text in {doc_id}")
+            sel = SubElement(
+                src, "PlainTextSelection", guid=guid("selection", u.unit_id), name=u.unit_id,
+                startPosition=str(u.start), endPosition=str(u.end), creatingUser=machine,
+                creationDateTime=created,
+            )
+            if blind:
+                SubElement(sel, "Description").text = f"Segment {u.unit_id}: code this selection."
+                continue
+            SubElement(sel, "Description").text = _note(u, run.model, created)
+            coding = SubElement(sel, "Coding", guid=guid("coding", u.unit_id, u.code), creatingUser=machine,
+                                creationDateTime=created)
+            SubElement(coding, "CodeRef", targetGUID=code_ids[u.code])
+    SubElement(root, "Description").text = (
+        f"Candidate quotes proposed by narratives with codebook '{run.codebook.name}' and model {run.model}, "
+        f"run of {created}. Positions are Unicode code points on each source's plain text."
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in [("project.qde", _xml_bytes(root)), *sorted(files.items())]:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return out
+
+
+def _variable_value(parent: Element, var_guid: str, value: str, kind: str) -> None:
+    vv = SubElement(parent, "VariableValue")
+    SubElement(vv, "VariableRef", targetGUID=var_guid)
+    SubElement(vv, "IntegerValue" if kind == "Integer" else "TextValue").text = value
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(el: Element, name: str) -> list[Element]:
+    return [c for c in el if _local(c.tag) == name]
+
+
+def read_codebook_qdc(path: Path, raw: bytes) -> dict[str, Any]:
+    """A ``.qdc`` codebook in the shape of a narratives YAML codebook (for ``load_codebook``).
+
+    Top-level codes become themes, their child codes subthemes; codes nested deeper become
+    subthemes of their top-level theme named "Child › Grandchild". A code's Description is
+    its definition (its name when it has none). Non-codable codes (folders) still become
+    themes when they hold codes.
+    """
+    root = parse_xml(raw, str(path))
+    codes_el = next((c for c in root if _local(c.tag) == "Codes"), None)
+    if _local(root.tag) not in ("CodeBook", "Project") or codes_el is None:
+        raise CodebookError(path, "not a REFI-QDA codebook (no <CodeBook><Codes>); export the codebook as .qdc again")
+    themes: list[dict[str, Any]] = []
+
+    def describe(code: Element) -> str:
+        desc = next((c.text or "" for c in _children(code, "Description")), "").strip()
+        lines = [ln for ln in desc.splitlines() if not ln.startswith("narratives id: ")]
+        return "\n".join(lines).strip() or str(code.get("name", "")).strip()
+
+    def narratives_id(code: Element) -> str | None:
+        desc = next((c.text or "" for c in _children(code, "Description")), "")
+        for line in desc.splitlines():
+            if line.startswith("narratives id: "):
+                return line.removeprefix("narratives id: ").strip()
+        return None
+
+    def entry(code: Element, name: str) -> dict[str, Any]:
+        item: dict[str, Any] = {"label": name, "definition": describe(code)}
+        given = narratives_id(code)
+        if given:
+            item["id"] = given
+        return item
+
+    def descendants(code: Element, prefix: str) -> Iterable[tuple[Element, str]]:
+        for child in _children(code, "Code"):
+            name = f"{prefix} › {child.get('name', '')}" if prefix else str(child.get("name", ""))
+            yield child, name
+            yield from descendants(child, name)
+
+    for top in _children(codes_el, "Code"):
+        theme = entry(top, str(top.get("name", "")))
+        subs = [entry(c, n) for c, n in descendants(top, "")]
+        if subs:
+            theme["subthemes"] = subs
+        themes.append(theme)
+    if not themes:
+        raise CodebookError(path, "the codebook has no codes")
+    return {"name": path.stem, "themes": themes}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSelection:
+    """A text selection read from a ``.qdpx``, with the codes on it and who coded them.
+
+    ``source`` is the TextSource's name (the doc_id it was exported as); ``codings`` are
+    ``(code, user name)`` pairs.
+    """
+
+    source: str
+    guid: str
+    name: str
+    start: int
+    end: int
+    codings: tuple[tuple[str, str], ...]
+
+
+def read_project(path: Path, codebook: Codebook) -> list[ProjectSelection]:
+    """Text selections and their codings in a ``.qdpx`` coming back from a QDA tool.
+
+    A coding's code is the codebook entry id, matched by the GUID narratives gave it, the
+    ``narratives id:`` line of its description, or its name/label; codes the codebook does
+    not know keep their name. Positions are mapped back to LF text when the tool wrote
+    the source with CRLF line endings.
+    """
+    from narratives.align.codebook import code_index, find_code
+
+    archive = check_zip(path)
+    with archive:
+        names = {n.lower(): n for n in archive.namelist()}
+        qde = next((n for k, n in names.items() if k.endswith(".qde")), None)
+        if qde is None:
+            raise InputError(f"{path}: no project.qde inside; is this a REFI-QDA project (.qdpx)?")
+        root = parse_xml(read_member(archive, qde, path), f"{path}:{qde}")
+        if _local(root.tag) != "Project":
+            raise InputError(f"{path}: {qde} is not a REFI-QDA project")
+        known = {guid("code", codebook.name, e.id): e.id for e in codebook.entries}
+        index = code_index(codebook)
+        code_names: dict[str, str] = {}
+        users = {u.get("guid", "").upper(): u.get("name", "") for el in _children(root, "Users") for u in el}
+        for codes_el in (c for cb in _children(root, "CodeBook") for c in _children(cb, "Codes")):
+            stack = list(_children(codes_el, "Code"))
+            while stack:
+                code = stack.pop()
+                g = str(code.get("guid", "")).upper()
+                desc = next((c.text or "" for c in _children(code, "Description")), "")
+                tagged = next((ln.removeprefix("narratives id: ").strip() for ln in desc.splitlines()
+                               if ln.startswith("narratives id: ")), None)
+                name = str(code.get("name", ""))
+                code_names[g] = known.get(g) or (tagged if tagged in index.values() else None) \
+                    or find_code(index, name) or name
+                stack.extend(_children(code, "Code"))
+        out: list[ProjectSelection] = []
+        for sources in _children(root, "Sources"):
+            for src in _children(sources, "TextSource"):
+                text = _source_text(archive, src, path)
+                for sel in _children(src, "PlainTextSelection"):
+                    try:
+                        start, end = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
+                    except ValueError:
+                        raise InputError(f"{path}: a selection in source '{src.get('name')}' has no valid "
+                                         "startPosition/endPosition") from None
+                    if text is not None and "\r" in text:
+                        start, end = start - text.count("\r", 0, start), end - text.count("\r", 0, end)
+                    codings = []
+                    for coding in _children(sel, "Coding"):
+                        ref = next(iter(_children(coding, "CodeRef")), None)
+                        if ref is None:
+                            continue
+                        target = str(ref.get("targetGUID", "")).upper()
+                        user = users.get(str(coding.get("creatingUser", "")).upper(), "")
+                        codings.append((code_names.get(target, target), user))
+                    out.append(ProjectSelection(str(src.get("name", "")), str(sel.get("guid", "")).upper(),
+                                                str(sel.get("name", "")), start, end, tuple(codings)))
+    return out
+
+
+def _source_text(archive: zipfile.ZipFile, src: Element, path: Path) -> str | None:
+    inline = next((c.text for c in _children(src, "PlainTextContent")), None)
+    if inline is not None:
+        return inline
+    ref = str(src.get("plainTextPath", ""))
+    if not ref.startswith("internal://"):
+        return None
+    wanted = "sources/" + ref.removeprefix("internal://").lower()
+    for name in archive.namelist():
+        if name.lower() == wanted:
+            return read_member(archive, name, path).decode("utf-8-sig", errors="replace")
+    return None

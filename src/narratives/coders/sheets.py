@@ -1,0 +1,267 @@
+"""Spreadsheets for coders (``.xlsx`` and ``.csv``), and reading them back filled in.
+
+A coder gets one row per candidate quote: its context, source, speaker and attributes,
+the proposed code and score, and three columns to fill: ``decision`` (accept / reject /
+recode, a drop-down), ``recode_to`` (a drop-down of codebook ids) and ``comment``. In a
+blind file the proposal and score are left out and the coder fills ``code`` (a drop-down
+of codebook ids and ``none``) instead. A second sheet lists the codebook's definitions,
+a third says what the file is and how to fill it.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from narratives.coders.records import NONE_CODE, Candidate, CoderDecision, DecisionKind
+from narratives.errors import InputError
+from narratives.models import Codebook, Example
+
+__all__ = ["DECISIONS", "coder_order", "decision_examples", "read_decisions", "sheet_rows", "write_csv", "write_xlsx"]
+
+DECISIONS = ("accept", "reject", "recode")
+_ATTRIBUTE_LIMIT = 6
+
+
+def coder_order(units: Sequence[Candidate], coder: str | None, seed: int) -> list[Candidate]:
+    """Units in document order, or shuffled for ``coder`` (the same shuffle for the same seed)."""
+    if coder is None:
+        return list(units)
+    order = list(units)
+    random.Random(f"{seed}:{coder}").shuffle(order)
+    return order
+
+
+def _attributes(units: Sequence[Candidate]) -> list[str]:
+    keys = sorted({k for u in units for k, v in u.metadata.items() if v})
+    return keys[:_ATTRIBUTE_LIMIT]
+
+
+def sheet_rows(units: Sequence[Candidate], codebook: Codebook, *, blind: bool) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows shared by the CSV and the spreadsheet."""
+    attrs = _attributes(units)
+    header = ["unit_id", "document", "source", "speaker", *attrs, "context_before", "quote", "context_after"]
+    if blind:
+        header += ["code", "comment"]
+    else:
+        header += ["proposed_code", "proposed_label", "score", "decision", "recode_to", "comment"]
+    rows: list[list[Any]] = []
+    for u in units:
+        row: list[Any] = [u.unit_id, u.doc_id, f"{u.source} [{u.start}:{u.end}]", u.speaker]
+        row += [u.metadata.get(a, "") for a in attrs]
+        row += [u.context_before, u.text, u.context_after]
+        if blind:
+            row += ["", ""]
+        else:
+            row += [u.code, codebook.get(u.code).label, round(u.score, 3), "", "", ""]
+        rows.append(row)
+    return header, rows
+
+
+def write_csv(path: Path, units: Sequence[Candidate], codebook: Codebook, *, blind: bool) -> Path:
+    """Plain CSV (UTF-8 with a byte-order mark, so spreadsheet programs read accents right)."""
+    header, rows = sheet_rows(units, codebook, blind=blind)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_xlsx(
+    path: Path, units: Sequence[Candidate], codebook: Codebook, *, blind: bool, about: dict[str, str]
+) -> Path:
+    """An ``.xlsx`` with drop-downs, frozen header, widths and wrapped text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    header, rows = sheet_rows(units, codebook, blind=blind)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Quotes"
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    widths = {"unit_id": 18, "document": 12, "source": 30, "speaker": 10, "context_before": 40, "quote": 60,
+              "context_after": 40, "proposed_code": 24, "proposed_label": 28, "score": 8, "decision": 12,
+              "recode_to": 26, "code": 26, "comment": 36}
+    to_fill = {"decision", "recode_to", "code", "comment"}
+    for col, name in enumerate(header, start=1):
+        letter = get_column_letter(col)
+        ws.column_dimensions[letter].width = widths.get(name, 14)
+        cell = ws.cell(row=1, column=col)
+        cell.font = bold
+        if name in to_fill:
+            cell.fill = fill
+        for r in range(2, len(rows) + 2):
+            ws.cell(row=r, column=col).alignment = wrap
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+
+    cb = wb.create_sheet("Codebook")
+    cb.append(["id", "level", "label", "definition", "include", "exclude", "keywords"])
+    for e in codebook.entries:
+        cb.append([e.id, "theme" if e.parent is None else f"subtheme of {e.parent}", e.label, e.definition,
+                   e.include, e.exclude, ", ".join(e.keywords)])
+    cb.append([NONE_CODE, "", "None of the codebook", "The quote fits no code in this codebook.", "", "", ""])
+    for letter, width in zip("ABCDEFG", (30, 34, 34, 70, 40, 40, 30), strict=True):
+        cb.column_dimensions[letter].width = width
+    for row_cells in cb.iter_rows(min_row=1):
+        for cell in row_cells:
+            cell.alignment = wrap
+    for cell in cb[1]:
+        cell.font = bold
+    cb.freeze_panes = "A2"
+
+    last = len(rows) + 1
+    ids = f"Codebook!$A$2:$A${len(codebook.entries) + 2}"  # + the 'none' row
+    if blind:
+        col = get_column_letter(header.index("code") + 1)
+        dv = DataValidation(type="list", formula1=ids, allow_blank=True, showErrorMessage=True,
+                            errorTitle="Unknown code", error="Choose a code id from the Codebook sheet (or none).")
+        ws.add_data_validation(dv)
+        dv.add(f"{col}2:{col}{last}")
+    else:
+        dcol = get_column_letter(header.index("decision") + 1)
+        rcol = get_column_letter(header.index("recode_to") + 1)
+        dv = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True,
+                            showErrorMessage=True, errorTitle="Decision", error="Choose accept, reject or recode.")
+        rv = DataValidation(type="list", formula1=ids, allow_blank=True, showErrorMessage=True,
+                            errorTitle="Unknown code", error="Choose a code id from the Codebook sheet.")
+        ws.add_data_validation(dv)
+        ws.add_data_validation(rv)
+        dv.add(f"{dcol}2:{dcol}{last}")
+        rv.add(f"{rcol}2:{rcol}{last}")
+
+    info = wb.create_sheet("About")
+    for key, value in about.items():
+        info.append([key, value])
+    info.column_dimensions["A"].width = 18
+    info.column_dimensions["B"].width = 110
+    for row_cells in info.iter_rows():
+        row_cells[0].font = bold
+        row_cells[1].alignment = wrap
+    wb.save(path)
+    return path
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def _read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """Rows of the first sheet (or the CSV) as strings, and the About sheet's key/values."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return [{k: (v or "").strip() for k, v in r.items() if k} for r in csv.DictReader(fh)], {}
+    if suffix != ".xlsx":
+        raise InputError(f"{path}: unknown decisions format '{suffix}'; give .xlsx, .csv or .qdpx")
+    from openpyxl import load_workbook
+
+    from narratives.coders.safe_files import check_zip
+
+    check_zip(path).close()
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for damaged files
+        raise InputError(f"{path}: cannot read the spreadsheet ({exc}); save it again as .xlsx") from None
+    sheet = wb["Quotes"] if "Quotes" in wb.sheetnames else wb.worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    about: dict[str, str] = {}
+    if "About" in wb.sheetnames:
+        for row in wb["About"].iter_rows(values_only=True):
+            if row and row[0] is not None:
+                about[str(row[0])] = "" if len(row) < 2 or row[1] is None else str(row[1])
+    wb.close()
+    if not values:
+        return [], about
+    header = [str(h).strip() if h is not None else "" for h in values[0]]
+    rows = [
+        {h: ("" if v is None else str(v).strip()) for h, v in zip(header, row, strict=False) if h}
+        for row in values[1:]
+    ]
+    return rows, about
+
+
+def read_decisions(path: Path, codebook: Codebook, coder: str | None = None) -> list[CoderDecision]:
+    """A filled-in spreadsheet or CSV as decisions; blank rows (not yet judged) are skipped.
+
+    The coder is ``coder``, else the About sheet's ``coder``, else the file name. An
+    unknown decision or code raises :class:`InputError` naming the row and the fix.
+    """
+    from narratives.align.codebook import code_index, find_code
+
+    rows, about = _read_table(path)
+    who = coder or about.get("coder") or path.stem
+    index = code_index(codebook)
+    if rows and "unit_id" not in rows[0]:
+        raise InputError(f"{path}: no 'unit_id' column; give back the file `narratives export` wrote")
+
+    def code_of(value: str, row_no: int, column: str) -> str:
+        if value.lower() == NONE_CODE:
+            return NONE_CODE
+        found = find_code(index, value)
+        if found is None:
+            raise InputError(
+                f"{path}: row {row_no}: {column} '{value}' is not a codebook id; use one from the Codebook sheet"
+            )
+        return found
+
+    out: list[CoderDecision] = []
+    for n, row in enumerate(rows, start=2):
+        unit = row.get("unit_id", "")
+        if not unit:
+            continue
+        comment = row.get("comment", "")
+        proposed = row.get("proposed_code", "")
+        if "decision" not in row:  # blind file
+            if not row.get("code"):
+                continue
+            out.append(CoderDecision(who, unit, code_of(row["code"], n, "code"), "code", "", comment, str(path),
+                                     row.get("quote", ""), row.get("document", "")))
+            continue
+        decision = row.get("decision", "").lower()
+        recode = row.get("recode_to", "")
+        if not decision:
+            if recode:
+                decision = "recode"
+            else:
+                continue
+        kind: DecisionKind
+        if decision in ("accept", "accepted", "yes", "y"):
+            kind, code = "accept", code_of(proposed, n, "proposed_code")
+        elif decision in ("reject", "rejected", "no", "n"):
+            kind, code = ("recode", code_of(recode, n, "recode_to")) if recode else ("reject", NONE_CODE)
+        elif decision in ("recode", "recoded"):
+            if not recode:
+                raise InputError(f"{path}: row {n}: decision is 'recode' but recode_to is empty; pick the right code")
+            kind, code = "recode", code_of(recode, n, "recode_to")
+        else:
+            raise InputError(f"{path}: row {n}: decision '{row['decision']}' is not one of accept, reject, recode")
+        out.append(CoderDecision(who, unit, code, kind, code_of(proposed, n, "proposed_code") if proposed else "",
+                                 comment, str(path), row.get("quote", ""), row.get("document", "")))
+    return out
+
+
+def decision_examples(decisions: Sequence[CoderDecision]) -> list[Example]:
+    """Coders' decisions as evidence for the next run: accepted and recoded quotes are
+    positive examples of their code; a rejected proposal is a negative example of it."""
+    out: list[Example] = []
+    for d in decisions:
+        text = " ".join(d.text.split())
+        if not text:
+            continue
+        where = f"{d.source_file}:{d.unit_id}"
+        if d.code != NONE_CODE:
+            out.append(Example(text, d.code, True, d.document, where))
+        if d.proposed and d.proposed != d.code:
+            out.append(Example(text, d.proposed, False, d.document, where))
+    return out

@@ -1,0 +1,88 @@
+"""Read back a run directory written by ``narratives run --out DIR``.
+
+Export, agreement and report rebuilding work from the directory alone: the documents'
+analysed text (``documents.jsonl``), the codebook as used (``codebook.yaml``), the
+segments and candidate quotes (CSV) and the run manifest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from narratives.errors import InputError
+from narratives.models import Codebook, Document
+
+__all__ = ["SavedRun", "load_run"]
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """A finished run, as read from its output directory.
+
+    ``documents`` are keyed by ``doc_id``; their ``blocks`` are not saved (empty).
+    ``segments`` and ``quotes`` are the CSV files as DataFrames (``doc_id`` and
+    ``segment_id`` as strings, offsets as integers).
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    codebook: Codebook
+    documents: dict[str, Document]
+    segments: pd.DataFrame
+    quotes: pd.DataFrame
+
+    @property
+    def model(self) -> str:
+        """The embedding model's name and short hash, for provenance notes."""
+        model = self.manifest.get("model", {})
+        name = model.get("name") or model.get("identity") or "unknown model"
+        digest = str(model.get("sha256") or model.get("weights_sha256") or "")[:12]
+        return f"{name} ({digest})" if digest else str(name)
+
+
+def load_run(path: str | Path) -> SavedRun:
+    """Read the run directory ``path``; :class:`InputError` names what is missing and why."""
+    from narratives.align import load_codebook
+
+    run = Path(path)
+    if not (run / "run_manifest.json").is_file():
+        raise InputError(
+            f"{run}: not a narratives run directory (no run_manifest.json); give the folder "
+            "that `narratives run --out` wrote"
+        )
+    for name in ("documents.jsonl", "codebook.yaml", "segments.csv", "quotes.csv"):
+        if not (run / name).is_file():
+            raise InputError(
+                f"{run}: {name} is missing; this run was written by an older narratives or "
+                "edited by hand. Re-run `narratives run` to write a complete directory"
+            )
+    manifest = json.loads((run / "run_manifest.json").read_text(encoding="utf-8"))
+    documents: dict[str, Document] = {}
+    with (run / "documents.jsonl").open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            try:
+                d = json.loads(line)
+                documents[d["doc_id"]] = Document(
+                    doc_id=d["doc_id"], text=d["text"], kind=d["kind"], title=d.get("title", d["doc_id"]),
+                    source=d["source"], blocks=(), metadata=d.get("metadata", {}), sha256=d.get("sha256", ""),
+                )
+            except (json.JSONDecodeError, KeyError) as exc:
+                raise InputError(
+                    f"{run / 'documents.jsonl'}: line {line_no} is not a document record ({exc})"
+                ) from None
+    text_columns = {"doc_id": str, "segment_id": str, "speaker": str, "theme": str, "subtheme": str}
+    segments = pd.read_csv(run / "segments.csv", dtype=text_columns, keep_default_na=False, na_values=[""])
+    quotes = pd.read_csv(run / "quotes.csv", dtype=text_columns, keep_default_na=False, na_values=[""])
+    return SavedRun(
+        path=run,
+        manifest=manifest,
+        codebook=load_codebook(run / "codebook.yaml"),
+        documents=documents,
+        segments=segments,
+        quotes=quotes,
+    )
