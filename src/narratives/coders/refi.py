@@ -235,23 +235,22 @@ def read_codebook_qdc(path: Path, raw: bytes) -> dict[str, Any]:
         raise CodebookError(path, "not a REFI-QDA codebook (no <CodeBook><Codes>); export the codebook as .qdc again")
     themes: list[dict[str, Any]] = []
 
-    def describe(code: Element) -> str:
-        desc = next((c.text or "" for c in _children(code, "Description")), "").strip()
-        lines = [ln for ln in desc.splitlines() if not ln.startswith("narratives id: ")]
-        return "\n".join(lines).strip() or str(code.get("name", "")).strip()
-
-    def narratives_id(code: Element) -> str | None:
-        desc = next((c.text or "" for c in _children(code, "Description")), "")
-        for line in desc.splitlines():
-            if line.startswith("narratives id: "):
-                return line.removeprefix("narratives id: ").strip()
-        return None
-
     def entry(code: Element, name: str) -> dict[str, Any]:
-        item: dict[str, Any] = {"label": name, "definition": describe(code)}
-        given = narratives_id(code)
-        if given:
-            item["id"] = given
+        """Definition, include/exclude notes and keywords from the description's lines."""
+        desc = next((c.text or "" for c in _children(code, "Description")), "")
+        item: dict[str, Any] = {"label": name}
+        definition: list[str] = []
+        for line in desc.strip().splitlines():
+            key, _, value = line.partition(": ")
+            if key == "narratives id" and value.strip():
+                item["id"] = value.strip()
+            elif key in ("Include", "Exclude") and value.strip():
+                item[key.lower()] = value.strip()
+            elif key == "Keywords" and value.strip():
+                item["keywords"] = [k.strip() for k in value.split(",") if k.strip()]
+            else:
+                definition.append(line)
+        item["definition"] = "\n".join(definition).strip() or name.strip()
         return item
 
     def descendants(code: Element, prefix: str) -> Iterable[tuple[Element, str]]:
