@@ -23,6 +23,8 @@ demo: $(STAMP)
 		--codebook configs/codebooks/physician-migration.yaml \
 		--config configs/demo.yaml \
 		--out $(DEMO_OUT) --force
+	$(VENV)/bin/narratives export $(DEMO_OUT) --to qdpx --out $(DEMO_OUT)-review/project.qdpx --force
+	$(VENV)/bin/narratives export $(DEMO_OUT) --to xlsx --out $(DEMO_OUT)-review/decisions.xlsx --coders coder-a,coder-b --force
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -35,4 +37,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy src
 
 clean-demo:
-	rm -rf $(DEMO_OUT)
+	rm -rf $(DEMO_OUT) $(DEMO_OUT)-review

@@ -52,7 +52,7 @@ def _friendly_errors(func: F) -> F:
 @_friendly_errors
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="Files or folders of documents.", show_default=False)],
-    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook file (YAML or CSV).")],
+    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook file (YAML, CSV or REFI-QDA .qdc).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for the reports.")],
     manifest: Annotated[
         Path | None, typer.Option("--manifest", "-m", help="Corpus manifest (CSV or YAML) with metadata.")
@@ -105,7 +105,7 @@ def run(
 @_friendly_errors
 def evaluate(
     gold: Annotated[Path, typer.Argument(help="CSV of human-coded passages.", show_default=False)],
-    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook file (YAML or CSV).")],
+    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook file (YAML, CSV or REFI-QDA .qdc).")],
     examples: Annotated[
         Path | None,
         typer.Option("--examples", "-e", help="Coded examples to fit on; the gold file itself means cross-validation."),
@@ -226,7 +226,7 @@ def agreement(
 @codebook_app.command("validate")
 @_friendly_errors
 def codebook_validate(
-    path: Annotated[Path, typer.Argument(help="Codebook file (YAML or CSV).", show_default=False)],
+    path: Annotated[Path, typer.Argument(help="Codebook file (YAML, CSV or REFI-QDA .qdc).", show_default=False)],
 ) -> None:
     """Check a codebook and list its themes and subthemes."""
     from rich.console import Console
