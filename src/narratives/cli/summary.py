@@ -55,7 +55,9 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
     console.print(f"Timings: {timing}", highlight=False)
     console.print(f"\n[bold green]Reports written to {out}/[/]", highlight=False)
-    for name in ("segments.csv", "theme_frequencies.csv", "quotes.csv", "topics.csv", "run_manifest.json"):
+    from narratives.reports.writer import REPORT_FILES
+
+    for name in REPORT_FILES:
         console.print(f"  {out / name}", highlight=False)
 
 

@@ -143,7 +143,7 @@ def export_run(
                 ),
                 "then": "Return the file; `narratives agreement FILE... --run RUN_DIR` measures agreement and "
                         "turns decisions into --examples for the next run.",
-                "codebook": f"{run.codebook.name} (sha256 {run.codebook.sha256[:12]})",
+                "codebook": f"{run.codebook.name} (sha256 {run.codebook_sha256[:12]}, as in run_manifest.json)",
                 "model": run.model,
                 "run created": str(run.manifest.get("created", "")),
                 "de-identified": "yes" if deidentify else "no",

@@ -37,6 +37,11 @@ class SavedRun:
     quotes: pd.DataFrame
 
     @property
+    def codebook_sha256(self) -> str:
+        """The hash of the codebook file the run was given (as in the run manifest)."""
+        return str(self.manifest.get("codebook", {}).get("sha256") or self.codebook.sha256)
+
+    @property
     def model(self) -> str:
         """The embedding model's name and short hash, for provenance notes."""
         model = self.manifest.get("model", {})
