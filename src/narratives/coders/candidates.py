@@ -8,9 +8,13 @@ import pandas as pd
 
 from narratives.coders.records import Candidate
 from narratives.errors import InputError
+from narratives.reports.quotes import context_around
 from narratives.reports.run_dir import SavedRun
 
-__all__ = ["Units", "candidates"]
+__all__ = ["CONTEXT_CHARS", "Units", "candidates"]
+
+CONTEXT_CHARS = 200
+"""Characters of surrounding text shown to coders on each side of a quote."""
 
 Units = Literal["quotes", "assigned"]
 
@@ -44,6 +48,7 @@ def candidates(run: SavedRun, units: Units = "quotes") -> list[Candidate]:
         unit_id = str(row["segment_id"])
         if unit_id in out:  # a segment quoted under two themes: keep its first (highest-ranked) proposal
             continue
+        before, after = context_around(doc.text, start, end, CONTEXT_CHARS)
         out[unit_id] = Candidate(
             unit_id=unit_id,
             doc_id=doc_id,
@@ -52,8 +57,8 @@ def candidates(run: SavedRun, units: Units = "quotes") -> list[Candidate]:
             start=start,
             end=end,
             text=doc.text[start:end],
-            context_before=" ".join(doc.text[max(0, start - 200) : start].split()),
-            context_after=" ".join(doc.text[end : end + 200].split()),
+            context_before=before,
+            context_after=after,
             theme=str(row["theme"]),
             subtheme=_text(row.get("subtheme")),
             score=float(row["score"]),

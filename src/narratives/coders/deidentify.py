@@ -32,9 +32,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from narratives.coders.candidates import CONTEXT_CHARS
 from narratives.coders.records import Candidate
 from narratives.errors import InputError
 from narratives.models import Document
+from narratives.reports.quotes import context_around
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -237,9 +239,8 @@ def deidentify(
     for u in units:
         start, end = moved(u.doc_id, u.start, is_end=False), moved(u.doc_id, u.end, is_end=True)
         text = new_docs[u.doc_id].text
+        before, after = context_around(text, start, end, CONTEXT_CHARS)
         new_units.append(replace(
-            u, start=start, end=end, text=text[start:end],
-            context_before=" ".join(text[max(0, start - 200) : start].split()),
-            context_after=" ".join(text[end : end + 200].split()),
+            u, start=start, end=end, text=text[start:end], context_before=before, context_after=after
         ))
     return Deidentified(new_docs, new_units, replacements)

@@ -20,7 +20,7 @@ NEAR_DUPLICATE = 0.92
 PREFERRED_MIN_WORDS = 8
 
 
-def _context(text: str, start: int, end: int, chars: int) -> tuple[str, str]:
+def context_around(text: str, start: int, end: int, chars: int) -> tuple[str, str]:
     """Up to ``chars`` characters either side, cut at word boundaries."""
     if chars <= 0:
         return "", ""
@@ -89,7 +89,7 @@ def select_quotes(
         seg, assignment = segments[i], assignments[i]
         assert assignment is not None and assignment.theme != UNASSIGNED
         document = documents[seg.doc_id]
-        before, after = _context(document.text, seg.start, seg.end, context_chars)
+        before, after = context_around(document.text, seg.start, seg.end, context_chars)
         quotes.append(
             Quote(
                 theme=theme,
