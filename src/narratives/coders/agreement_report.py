@@ -37,7 +37,7 @@ from narratives.coders.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
-from narratives.coders.records import NONE_CODE, Candidate, CoderDecision
+from narratives.coders.records import NONE_CODE, Candidate, CoderDecision, DecisionKind
 from narratives.models import Codebook
 
 __all__ = ["MACHINE", "AgreementReport", "build_report", "decisions_from_project"]
@@ -246,12 +246,9 @@ def decisions_from_project(
             for code, _user in sel.codings:
                 if best is None or overlap > best[0] or (overlap == best[0] and code == u.code):
                     best = (overlap, code)
-        if best is None:
-            out.append(CoderDecision(who, u.unit_id, NONE_CODE, "reject", u.code, "", str(path), u.text, u.doc_id))
-        elif best[1] == u.code:
-            out.append(CoderDecision(who, u.unit_id, u.code, "accept", u.code, "", str(path), u.text, u.doc_id))
-        else:
-            out.append(CoderDecision(who, u.unit_id, best[1], "recode", u.code, "", str(path), u.text, u.doc_id))
+        code = NONE_CODE if best is None else best[1]
+        kind: DecisionKind = "reject" if best is None else "accept" if code == u.code else "recode"
+        out.append(CoderDecision(who, u.unit_id, code, kind, u.code, "", str(path), u.text, u.doc_id))
     return out
 
 

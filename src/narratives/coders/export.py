@@ -84,6 +84,8 @@ def export_run(
 
     if fmt not in FORMATS:
         raise InputError(f"unknown export format '{fmt}'; use one of: {', '.join(FORMATS)}")
+    if not deidentify and (names is not None or deidentify_map is not None):
+        raise InputError("--names and --deidentify-map need --deidentify")
     run = load_run(run_dir)
     seed = int(run.manifest.get("seed", 42)) if seed is None else seed
     targets = _targets(out, fmt, coders)
@@ -118,8 +120,6 @@ def export_run(
                 w.writerow(["doc_id", "start", "end", "original", "replacement", "rule"])
                 for r in result.replacements:
                     w.writerow([r.doc_id, r.start, r.end, r.original, r.replacement, r.rule])
-    elif names is not None or deidentify_map is not None:
-        raise InputError("--names and --deidentify-map need --deidentify")
 
     written: list[Path] = []
     for coder, path in targets:

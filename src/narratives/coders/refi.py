@@ -47,6 +47,8 @@ MACHINE_USER = "narratives (machine proposal)"
 _NAMESPACE = uuid.UUID("6f1c2b0e-4a57-5d0e-9a51-6e6172726174")  # fixed: GUIDs stay stable across versions
 _PALETTE = ("#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D", "#666666")
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+_ID_LINE = "narratives id: "
+"""Start of the description line that carries a code's narratives id through other tools."""
 
 
 def guid(*parts: str) -> str:
@@ -62,7 +64,7 @@ def _definition(entry: Theme) -> str:
         lines.append(f"Exclude: {entry.exclude}")
     if entry.keywords:
         lines.append("Keywords: " + ", ".join(entry.keywords))
-    lines.append(f"narratives id: {entry.id}")
+    lines.append(f"{_ID_LINE}{entry.id}")
     return "\n".join(lines)
 
 
@@ -221,6 +223,18 @@ def _children(el: Element, name: str) -> list[Element]:
     return [c for c in el if _local(c.tag) == name]
 
 
+def _description(code: Element) -> str:
+    return next((c.text or "" for c in _children(code, "Description")), "")
+
+
+def _tagged_id(description: str) -> str | None:
+    """The id on the description's ``narratives id:`` line, if it has one."""
+    for line in description.splitlines():
+        if line.startswith(_ID_LINE) and line.removeprefix(_ID_LINE).strip():
+            return line.removeprefix(_ID_LINE).strip()
+    return None
+
+
 def read_codebook_qdc(path: Path, raw: bytes) -> dict[str, Any]:
     """A ``.qdc`` codebook in the shape of a narratives YAML codebook (for ``load_codebook``).
 
@@ -237,14 +251,17 @@ def read_codebook_qdc(path: Path, raw: bytes) -> dict[str, Any]:
 
     def entry(code: Element, name: str) -> dict[str, Any]:
         """Definition, include/exclude notes and keywords from the description's lines."""
-        desc = next((c.text or "" for c in _children(code, "Description")), "")
+        desc = _description(code)
         item: dict[str, Any] = {"label": name}
+        tagged = _tagged_id(desc)
+        if tagged:
+            item["id"] = tagged
         definition: list[str] = []
         for line in desc.strip().splitlines():
             key, _, value = line.partition(": ")
-            if key == "narratives id" and value.strip():
-                item["id"] = value.strip()
-            elif key in ("Include", "Exclude") and value.strip():
+            if line.startswith(_ID_LINE):
+                continue
+            if key in ("Include", "Exclude") and value.strip():
                 item[key.lower()] = value.strip()
             elif key == "Keywords" and value.strip():
                 item["keywords"] = [k.strip() for k in value.split(",") if k.strip()]
@@ -314,9 +331,7 @@ def read_project(path: Path, codebook: Codebook) -> list[ProjectSelection]:
             while stack:
                 code = stack.pop()
                 g = str(code.get("guid", "")).upper()
-                desc = next((c.text or "" for c in _children(code, "Description")), "")
-                tagged = next((ln.removeprefix("narratives id: ").strip() for ln in desc.splitlines()
-                               if ln.startswith("narratives id: ")), None)
+                tagged = _tagged_id(_description(code))
                 name = str(code.get("name", ""))
                 code_names[g] = known.get(g) or (tagged if tagged in index.values() else None) \
                     or find_code(index, name) or name
