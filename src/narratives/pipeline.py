@@ -96,6 +96,7 @@ def analyse(
         notes.extend(clustered.notes)
     clusters = np.full(len(segments), -1, dtype=np.int64)
     clusters[coded_idx] = clustered.labels
+    map_segments = np.asarray(coded_idx, dtype=np.intp)[clustered.map_rows]
 
     with _timed(timings, "align"):
         if config.align.context_weight > 0:
@@ -131,6 +132,8 @@ def analyse(
         assignments=tuple(assignments),
         topics=clustered.topics,
         topic_assignments=topic_assignments,
+        map_segments=map_segments,
+        map_xy=clustered.map_xy,
         timings=timings,
         notes=notes,
         model=embedder.describe(),

@@ -14,6 +14,8 @@ from narratives.config import RunConfig
 from narratives.errors import ConfigError
 from narratives.models import UNASSIGNED, Assignment, Codebook, Corpus, Example, Quote, Segment, Topic
 from narratives.reports.frequencies import theme_frequencies
+from narratives.reports.page.plots import Plots
+from narratives.reports.page.tables import ReportTables
 from narratives.reports.quotes import select_quotes
 from narratives.types import Vectors
 
@@ -23,8 +25,9 @@ SEGMENT_COLUMNS = [
 ]
 TOPIC_COLUMNS = [
     "cluster", "size", "label", "keywords", "theme", "subtheme", "score", "candidate_new_theme",
-    "representative",
+    "representative", "representative_ids",
 ]
+TOPIC_MAP_COLUMNS = ["segment_id", "cluster", "x", "y"]
 QUOTE_COLUMNS = [
     "theme", "subtheme", "rank", "score", "doc_id", "kind", "source", "speaker", "start", "end", "text",
     "context_before", "context_after", "segment_id",
@@ -32,7 +35,7 @@ QUOTE_COLUMNS = [
 
 
 @dataclass
-class RunResult:
+class RunResult(Plots):
     """Everything one run produced, in memory.
 
     ``status[i]`` says whether segment ``i`` was coded (``"coded"``) or why not
@@ -52,6 +55,10 @@ class RunResult:
     assignments: tuple[Assignment | None, ...]
     topics: tuple[Topic, ...]
     topic_assignments: dict[int, Assignment]
+    map_segments: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    """Segments drawn on the topic map (a stratified sample of the coded ones)."""
+    map_xy: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))
+    """2-D map coordinates of ``map_segments``."""
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     model: dict[str, Any] = field(default_factory=dict)
@@ -133,8 +140,18 @@ class RunResult:
                 "score": round(assignment.score, 4) if assignment else None,
                 "candidate_new_theme": bool(assignment and assignment.theme == UNASSIGNED),
                 "representative": rep,
+                "representative_ids": "; ".join(topic.representative_ids),
             })
         return pd.DataFrame(records, columns=TOPIC_COLUMNS)
+
+    def topic_map_frame(self) -> pd.DataFrame:
+        """The topic map's points: ``segment_id, cluster, x, y`` (a sample of coded segments)."""
+        records = [
+            {"segment_id": self.segments[i].segment_id, "cluster": int(self.clusters[i]),
+             "x": round(float(x), 4), "y": round(float(y), 4)}
+            for i, (x, y) in zip(self.map_segments.tolist(), self.map_xy.tolist(), strict=True)
+        ]
+        return pd.DataFrame(records, columns=TOPIC_MAP_COLUMNS)
 
     def quote_records(self, theme: str | None = None) -> list[Quote]:
         """Top candidate quotes per theme (or for one theme id) as :class:`Quote` records."""
@@ -167,6 +184,13 @@ class RunResult:
             for q in self.quote_records(theme)
         ]
         return pd.DataFrame(records, columns=QUOTE_COLUMNS)
+
+    def report_tables(self) -> ReportTables:
+        """The tables the report's charts and the ``plot_*`` methods are drawn from."""
+        return ReportTables(
+            codebook=self.codebook, segments=self.segments_frame(), topics=self.topics_frame(),
+            topic_map=self.topic_map_frame(), by=self.config.report.by,
+        )
 
     # -- figures ----------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -8,7 +8,7 @@ L2-normalised row per text, so a dot product is a cosine similarity.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -47,6 +47,10 @@ class ClusterResult:
     topics: tuple[Topic, ...]
     notes: tuple[str, ...] = ()
     """Human-readable notes, e.g. why a small corpus fell back to fewer clusters."""
+    map_rows: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    """Input rows drawn on the report's topic map (a stratified sample; empty: no map)."""
+    map_xy: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))
+    """2-D coordinates of ``map_rows``, one row each."""
 
 
 class Clusterer(Protocol):

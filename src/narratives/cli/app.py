@@ -150,6 +150,26 @@ def evaluate(
 
 @app.command()
 @_friendly_errors
+def report(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run's output directory (narratives run --out).", show_default=False)
+    ],
+    figures: Annotated[
+        bool, typer.Option("--figures/--no-figures", help="Also redraw figures/*.png and *.svg for papers.")
+    ] = True,
+) -> None:
+    """Rebuild report.html (and its figures) from a finished run's folder, without recomputing anything."""
+    from narratives.reports.page.build import write_report
+
+    written = write_report(run_dir, figures=figures)
+    typer.echo(f"wrote {written.page}")
+    if written.figures:
+        typer.echo(f"wrote {len(written.figures)} figures in {written.figures[0].parent}")
+    typer.echo(f"open it: {written.page.resolve().as_uri()}")
+
+
+@app.command()
+@_friendly_errors
 def export(
     run_dir: Annotated[
         Path, typer.Argument(help="A run's output directory (narratives run --out).", show_default=False)

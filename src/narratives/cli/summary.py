@@ -59,6 +59,7 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
 
     for name in REPORT_FILES:
         console.print(f"  {out / name}", highlight=False)
+    console.print(f"\n[bold]Read the report:[/] {(out / 'report.html').resolve().as_uri()}", highlight=False)
 
 
 def print_evaluation(

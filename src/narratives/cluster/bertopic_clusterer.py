@@ -12,7 +12,9 @@ The stages run explicitly so each can be measured and guarded:
    forced with k-means, because invented topics would look as sure as real ones;
 4. BERTopic, with null reduction and clustering components and our labels as ``y``
    ("manual topic modelling"), computes the c-TF-IDF keywords with a cleaned,
-   stop-worded vocabulary and ``reduce_frequent_words=True``.
+   stop-worded vocabulary and ``reduce_frequent_words=True``;
+5. a seeded sample of at most 3,000 segments is laid out in 2-D for the report's topic
+   map (:mod:`narratives.cluster.layout`).
 
 KeyBERTInspired and MaximalMarginalRelevance are not used: both embed candidate words
 with ``embedding_model``, which is ``None`` here (MMR warns and does nothing; KeyBERT
@@ -32,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from narratives.cluster.layout import layout_2d, map_sample
 from narratives.cluster.keywords import build_vectorizer, clean_for_keywords, distinct_keywords, make_label
 from narratives.cluster.sizing import MAX_CLUSTER_SHARE, MIN_SEGMENTS, ClusterSizes, choose_sizes, keyword_min_df
 from narratives.config import ClusterConfig
@@ -111,7 +114,11 @@ class BERTopicClusterer:
         notes.append(
             f"{len(topics) - (outliers > 0)} topics; {outliers} of {n} segments ({outliers / n:.0%}) are outliers (-1)"
         )
-        return ClusterResult(labels=labels, topics=topics, notes=tuple(notes))
+        map_rows = map_sample(labels, self.seed)
+        return ClusterResult(
+            labels=labels, topics=topics, notes=tuple(notes),
+            map_rows=map_rows, map_xy=layout_2d(self.reduced_[map_rows], self.seed),
+        )
 
     def _reduce(self, vectors: Vectors, sizes: ClusterSizes) -> NDArray[np.float32]:
         from umap import UMAP

@@ -16,17 +16,19 @@ import pandas as pd
 
 from narratives.errors import InputError
 from narratives.models import Codebook, Document
+from narratives.reports.page.plots import Plots
+from narratives.reports.page.tables import ReportTables
 
 __all__ = ["SavedRun", "load_run"]
 
 
 @dataclass(frozen=True)
-class SavedRun:
+class SavedRun(Plots):
     """A finished run, as read from its output directory.
 
     ``documents`` are keyed by ``doc_id``; their ``blocks`` are not saved (empty).
     ``segments`` and ``quotes`` are the CSV files as DataFrames (``doc_id`` and
-    ``segment_id`` as strings, offsets as integers).
+    ``segment_id`` as strings, offsets as integers, metadata columns as text).
     """
 
     path: Path
@@ -35,6 +37,16 @@ class SavedRun:
     documents: dict[str, Document]
     segments: pd.DataFrame
     quotes: pd.DataFrame
+    topics: pd.DataFrame
+    topic_map: pd.DataFrame
+    """``segment_id, cluster, x, y`` of the segments on the topic map (empty when none was drawn)."""
+
+    def report_tables(self) -> ReportTables:
+        """The tables the report's charts and the ``plot_*`` methods are drawn from."""
+        by = tuple(self.manifest.get("config", {}).get("report", {}).get("by", ()))
+        return ReportTables(
+            codebook=self.codebook, segments=self.segments, topics=self.topics, topic_map=self.topic_map, by=by
+        )
 
     @property
     def codebook_sha256(self) -> str:
@@ -60,7 +72,7 @@ def load_run(path: str | Path) -> SavedRun:
             f"{run}: not a narratives run directory (no run_manifest.json); give the folder "
             "that `narratives run --out` wrote"
         )
-    for name in ("documents.jsonl", "codebook.yaml", "segments.csv", "quotes.csv"):
+    for name in ("documents.jsonl", "codebook.yaml", "segments.csv", "quotes.csv", "topics.csv"):
         if not (run / name).is_file():
             raise InputError(
                 f"{run}: {name} is missing; this run was written by an older narratives or "
@@ -81,8 +93,14 @@ def load_run(path: str | Path) -> SavedRun:
                     f"{run / 'documents.jsonl'}: line {line_no} is not a document record ({exc})"
                 ) from None
     text_columns = {"doc_id": str, "segment_id": str, "speaker": str, "theme": str, "subtheme": str}
-    segments = pd.read_csv(run / "segments.csv", dtype=text_columns, keep_default_na=False, na_values=[""])
-    quotes = pd.read_csv(run / "quotes.csv", dtype=text_columns, keep_default_na=False, na_values=[""])
+    metadata_columns = {key: str for d in documents.values() for key in d.metadata}
+    segments = _read_csv(run / "segments.csv", {**metadata_columns, **text_columns})
+    quotes = _read_csv(run / "quotes.csv", text_columns)
+    topics = _read_csv(run / "topics.csv", {"theme": str, "subtheme": str, "label": str, "keywords": str})
+    topic_map = (
+        _read_csv(run / "topic_map.csv", {"segment_id": str}) if (run / "topic_map.csv").is_file()
+        else pd.DataFrame(columns=["segment_id", "cluster", "x", "y"])
+    )
     return SavedRun(
         path=run,
         manifest=manifest,
@@ -90,4 +108,10 @@ def load_run(path: str | Path) -> SavedRun:
         documents=documents,
         segments=segments,
         quotes=quotes,
+        topics=topics,
+        topic_map=topic_map,
     )
+
+
+def _read_csv(path: Path, dtype: dict[str, type]) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])

@@ -20,12 +20,13 @@ if TYPE_CHECKING:
     from narratives.result import RunResult
 
 REPORT_FILES = (
-    "segments.csv", "theme_frequencies.csv", "quotes.csv", "topics.csv", "run_manifest.json",
-    "documents.jsonl", "codebook.yaml",
+    "report.html", "segments.csv", "theme_frequencies.csv", "quotes.csv", "topics.csv", "topic_map.csv",
+    "run_manifest.json", "documents.jsonl", "codebook.yaml", "figures",
 )
-"""Everything a run writes. ``documents.jsonl`` (each document's analysed text and metadata)
-and ``codebook.yaml`` (the codebook as used) let ``narratives export`` and ``agreement``
-work from the run directory alone, without the original files."""
+"""Everything a run writes. ``report.html`` is the page to read; ``figures/`` holds its
+charts as PNG and SVG. ``documents.jsonl`` (each document's analysed text and metadata)
+and ``codebook.yaml`` (the codebook as used) let ``narratives export``, ``agreement`` and
+``report`` work from the run directory alone, without the original files."""
 
 
 def write_reports(
@@ -33,6 +34,7 @@ def write_reports(
 ) -> Path:
     """Write all reports to ``out_dir`` (replacing it if it exists) and return its path."""
     from narratives.align.codebook import codebook_to_yaml
+    from narratives.reports.page.build import write_report
     from narratives.reports.run_manifest import build_run_manifest
 
     started = time.perf_counter()
@@ -42,6 +44,7 @@ def write_reports(
         result.theme_frequencies().to_csv(staging / "theme_frequencies.csv", index=False)
         result.quotes().to_csv(staging / "quotes.csv", index=False)
         result.topics_frame().to_csv(staging / "topics.csv", index=False)
+        result.topic_map_frame().to_csv(staging / "topic_map.csv", index=False)
         write_documents(result.corpus.documents, staging / "documents.jsonl")
         (staging / "codebook.yaml").write_text(codebook_to_yaml(result.codebook), encoding="utf-8")
         result.timings["report"] = round(time.perf_counter() - started, 3)
@@ -49,6 +52,7 @@ def write_reports(
         (staging / "run_manifest.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+        write_report(staging)  # from the files just written, exactly as `narratives report` rebuilds it
     return out
 
 
