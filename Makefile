@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: install demo test lint bench-align clean-demo
+.PHONY: install browser demo test lint bench-align clean-demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The report's browser tests open report.html in Debian's Chromium (no browser download).
+# Installed here when missing and apt-get can run as root; otherwise those tests skip with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	      || echo "could not install chromium: the browser tests will be skipped"; \
+	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
+
 demo: $(STAMP)
 	$(VENV)/bin/narratives run corpora/demo \
 		--manifest corpora/demo/manifest.csv \
@@ -25,8 +35,10 @@ demo: $(STAMP)
 		--out $(DEMO_OUT) --force
 	$(VENV)/bin/narratives export $(DEMO_OUT) --to qdpx --out $(DEMO_OUT)-review/project.qdpx --force
 	$(VENV)/bin/narratives export $(DEMO_OUT) --to xlsx --out $(DEMO_OUT)-review/decisions.xlsx --coders coder-a,coder-b --force
+	@echo
+	@echo "Read the report: $(DEMO_OUT)/report.html  (file://$(abspath $(DEMO_OUT))/report.html)"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest
 
 bench-align: $(STAMP)

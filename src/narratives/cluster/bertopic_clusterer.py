@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from narratives.cluster.layout import layout_2d, map_sample
 from narratives.cluster.keywords import build_vectorizer, clean_for_keywords, distinct_keywords, make_label
+from narratives.cluster.layout import layout_2d, map_sample
 from narratives.cluster.sizing import MAX_CLUSTER_SHARE, MIN_SEGMENTS, ClusterSizes, choose_sizes, keyword_min_df
 from narratives.config import ClusterConfig
 from narratives.models import Topic

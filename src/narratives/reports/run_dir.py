@@ -8,6 +8,7 @@ segments and candidate quotes (CSV) and the run manifest.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,5 +114,5 @@ def load_run(path: str | Path) -> SavedRun:
     )
 
 
-def _read_csv(path: Path, dtype: dict[str, type]) -> pd.DataFrame:
+def _read_csv(path: Path, dtype: Mapping[str, type]) -> pd.DataFrame:
     return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])

@@ -209,6 +209,9 @@ def _card(
         before, after, metadata, source = "", "", {}, str(row.get("source", ""))
     speaker = row.get("speaker")
     speaker = None if pd.isna(speaker) else str(speaker)
+    participant = metadata.get("participant")
+    if speaker and participant and participant != speaker:
+        speaker = f"{speaker} ({participant})"  # e.g. "Speaker 2 (P4)": the label as written, and who it is
     segment_id = str(row["segment_id"])
     subtheme = row.get("subtheme")
     subtheme = None if pd.isna(subtheme) else str(subtheme)

@@ -26,13 +26,14 @@ def bar_figure(chart: BarChart) -> go.Figure:
     fig = go.Figure()
     if chart.heatmap:
         # themes down the side as in every other chart, one column per group
+        rows = range(len(chart.categories))
         fig.add_trace(go.Heatmap(
-            z=[[s.values[i] for s in chart.series] for i in range(len(chart.categories))],
+            z=[[s.values[i] for s in chart.series] for i in rows],
             x=[s.name for s in chart.series],
             y=list(chart.categories),
-            text=[[f"{s.values[i]:.0f}%<br>({s.texts[i]})" for s in chart.series] for i in range(len(chart.categories))],
+            text=[[f"{s.values[i]:.0f}%<br>({s.texts[i]})" for s in chart.series] for i in rows],
             texttemplate="%{text}",
-            customdata=[[s.hovers[i] for s in chart.series] for i in range(len(chart.categories))],
+            customdata=[[s.hovers[i] for s in chart.series] for i in rows],
             hovertemplate="%{customdata}<extra></extra>",
             colorscale="Blues",
             colorbar={"title": {"text": "%"}, "thickness": 12},
@@ -41,7 +42,7 @@ def bar_figure(chart: BarChart) -> go.Figure:
         fig.update_yaxes(autorange="reversed", automargin=True)
         fig.update_xaxes(side="top", tickangle=-35, automargin=True)
         longest = max(len(s.name) for s in chart.series)
-        height = 110 + 44 * len(chart.categories) + 6 * longest
+        height: float = 110 + 44 * len(chart.categories) + 6 * longest
     else:
         for s in chart.series:
             fig.add_trace(go.Bar(
@@ -59,8 +60,8 @@ def bar_figure(chart: BarChart) -> go.Figure:
         fig.update_yaxes(autorange="reversed", automargin=True)
         largest = max((max(s.values, default=0) for s in chart.series), default=0) or 1
         fig.update_xaxes(title={"text": chart.value_title}, range=[0, largest * 1.2])  # room for the labels
-        rows = len(chart.categories) * max(1, len(chart.series))
-        height = 120 + ROW_HEIGHT * rows * (0.8 if len(chart.series) > 1 else 1)
+        bars = len(chart.categories) * max(1, len(chart.series))
+        height = 120 + ROW_HEIGHT * bars * (0.8 if len(chart.series) > 1 else 1)
     fig.update_layout(
         template="simple_white",
         font={"family": FONT, "size": 13},

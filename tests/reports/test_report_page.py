@@ -1,0 +1,126 @@
+"""report.html and its figures, as written by `narratives run` on the demo corpus."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from markupsafe import escape
+
+from narratives.errors import ConfigError
+from narratives.reports.page.build import MORE_PER_THEME, anchor, build_charts, write_report
+from narratives.reports.run_dir import load_run
+
+pytestmark = pytest.mark.slow
+
+EXTERNAL = re.compile(r"""(?:src|href|action|data)\s*=\s*["']?\s*(?:https?:|ftp:)?//""", re.IGNORECASE)
+
+
+def test_run_writes_a_self_contained_page(demo_run):
+    _, out = demo_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    markup = re.sub(r"<script>.*?</script>", "", page, flags=re.DOTALL)  # plotly.js holds URL strings it never loads
+    assert EXTERNAL.search(markup) is None, "the page must not load anything from a network address"
+    assert "<link" not in markup and "@import" not in markup and "url(" not in markup
+    assert re.search(r"<script[^>]+src=", page) is None  # every script is inline
+    assert "Plotly.newPlot" in page and "plotly.js v" in page  # plotly.js itself is inline
+    assert 'href="figures/themes.png"' in page  # figures for papers sit beside it
+
+
+def test_page_shows_every_theme_with_its_quotes_highlighted_and_anchored(demo_run):
+    result, out = demo_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for theme in result.codebook.themes:
+        assert f'id="theme-{theme.id}"' in page
+        assert escape(theme.definition) in page
+    quotes = result.quotes()
+    assert len(quotes) > 0
+    for quote in quotes.itertuples():
+        assert f'id="{anchor(quote.segment_id)}"' in page
+        assert f"<mark>{escape(quote.text)}</mark>" in page
+        assert f"[{quote.start}:{quote.end}]" in page
+
+
+def test_report_rebuild_is_identical_and_loads_no_model(demo_run, tmp_path: Path):
+    _, out = demo_run
+    run = tmp_path / "run"
+    shutil.copytree(out, run)
+    (run / "report.html").unlink()
+    shutil.rmtree(run / "figures")
+    code = (
+        "import sys; from narratives.cli import main; sys.argv = ['narratives', 'report', sys.argv[1]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'umap', 'hdbscan', 'bertopic') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stdout, "rebuilding the report must not load the model or refit anything"
+    assert "wrote" in done.stdout and "report.html" in done.stdout
+    assert (run / "report.html").read_bytes() == (out / "report.html").read_bytes()
+    for svg in (out / "figures").glob("*.svg"):
+        assert (run / "figures" / svg.name).read_bytes() == svg.read_bytes(), f"{svg.name} differs"
+
+
+def test_figures_for_papers_are_png_and_svg_of_every_chart(demo_run):
+    _, out = demo_run
+    keys = [c.key for c in build_charts(load_run(out).report_tables())]
+    assert {"themes", "participants", "subthemes", "by-kind", "by-country", "by-gender", "by-specialty",
+            "by-years-abroad", "topic-map"} == set(keys)
+    for key in keys:
+        png = out / "figures" / f"{key}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        root = ElementTree.parse(out / "figures" / f"{key}.svg").getroot()
+        assert root.tag.endswith("svg")
+    themes_svg = (out / "figures" / "themes.svg").read_text(encoding="utf-8")
+    result, _ = demo_run
+    overall = result.theme_frequencies(by=[])
+    top = overall[(overall["breakdown"] == "overall") & (overall["level"] == "theme")].iloc[0]
+    assert f"{top.segments:,} ({100 * top.share:.1f}%)" in themes_svg  # the numbers are drawn as text
+
+
+def test_notebook_figures_show_the_run_numbers(demo_run):
+    import plotly.graph_objects as go
+
+    result, out = demo_run
+    freq = result.theme_frequencies(by=[])
+    overall = freq[(freq["breakdown"] == "overall") & (freq["level"] == "theme")]
+    labels = {t.id: t.label for t in result.codebook.themes} | {"unassigned": "unassigned"}
+    expected = {labels[r.theme]: r.segments for r in overall.itertuples()}
+
+    figure = result.plot_theme_frequencies()
+    assert isinstance(figure, go.Figure)
+    assert dict(zip(figure.data[0].y, figure.data[0].x, strict=True)) == expected
+    by_gender = result.plot_theme_frequencies(by="gender")  # two groups: grouped bars
+    assert [trace.name.split(" (")[0] for trace in by_gender.data] == ["female", "male"]
+    by_country = result.plot_theme_frequencies(by="country")  # six groups: one heatmap column each
+    assert by_country.data[0].type == "heatmap"
+    assert any(str(name).startswith("United Kingdom (n=") for name in by_country.data[0].x)
+    topic_map = result.plot_topic_map()
+    assert sum(len(trace.x) for trace in topic_map.data) == len(result.topic_map_frame())
+    assert result.plot_participants().data[0].text[0].endswith("of 13")
+    saved = load_run(out)
+    assert saved.plot_theme_frequencies().to_json() == figure.to_json()
+    with pytest.raises(ConfigError, match="cannot break frequencies down by 'religion'"):
+        result.plot_theme_frequencies(by="religion")
+
+
+def test_page_stays_light_at_50000_segments(large_run: Path):
+    started = time.perf_counter()
+    written = write_report(large_run)
+    seconds = time.perf_counter() - started
+    page = written.page.read_text(encoding="utf-8")
+    assert seconds < 90, f"building the page for 50,000 segments took {seconds:.0f} s"
+    assert len(page.encode()) < 9_000_000, "the map is sampled and quotes capped, so the page stays a few MB"
+    saved = load_run(large_run)
+    assert len(saved.segments) == 50_000
+    assert "50,000</b><span>segments" in page
+    for theme in saved.codebook.themes:
+        section = page.split(f'id="theme-{theme.id}"', 1)[1].split("</article>", 1)[0]
+        assert section.count("<blockquote") <= MORE_PER_THEME + len(saved.quotes[saved.quotes["theme"] == theme.id])
