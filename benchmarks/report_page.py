@@ -24,6 +24,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (None, 10_000, 50_000)
 SECTION = "## The report page (issue 5)"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
+]
+"""Headless and quiet: without the background-networking flags Chromium itself tries to reach
+Google's servers at start, which would look like requests made by the page. Shared by the
+browser tests and docs/screenshots.py."""
 
 
 def scaled_run(run_dir: Path, segments: int, target: Path) -> Path:
@@ -49,10 +56,8 @@ def open_seconds(page: Path) -> float | None:
         return None
     from playwright.sync_api import sync_playwright
 
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=args)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         view = browser.new_page(viewport={"width": 1280, "height": 900})
         started = time.perf_counter()
         view.goto(page.resolve().as_uri(), wait_until="load")

@@ -14,8 +14,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(ROOT))
+from benchmarks.report_page import CHROMIUM_ARGS  # noqa: E402
 
 
 def main(report: Path = ROOT / "out" / "demo" / "report.html") -> None:
@@ -23,7 +23,7 @@ def main(report: Path = ROOT / "out" / "demo" / "report.html") -> None:
         sys.exit(f"{report} not found: run `make demo` first")
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=ARGS)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 1500}, device_scale_factor=1)
         page.goto(report.resolve().as_uri())
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0")

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from benchmarks.report_page import CHROMIUM_ARGS
 
 from narratives.reports.page.build import QUOTES_PER_PAGE, anchor, write_report
 from narratives.reports.run_dir import load_run
@@ -20,10 +21,6 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
-ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
-]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +30,7 @@ def browser():
                     "which `make test` does when it runs as root) to run the browser tests")
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency: make install")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -122,7 +122,6 @@ def glance(run: SavedRun, tables: ReportTables) -> dict[str, Any]:
     timings = manifest.get("timings_seconds", {})
     counts = manifest.get("counts", {})
     return {
-        "title": f"{run.codebook.name}: {counts.get('documents', len(run.documents))} documents",
         "created": manifest.get("created", ""),
         "seed": manifest.get("seed"),
         "documents_by_kind": [(k, int(v)) for k, v in kinds.items()],
