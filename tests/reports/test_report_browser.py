@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from benchmarks.report_page import CHROMIUM_ARGS
 
+from narratives.cluster.layout import MAP_POINTS
 from narratives.reports.page.build import QUOTES_PER_PAGE, anchor, write_report
 from narratives.reports.run_dir import load_run
 
@@ -137,7 +138,7 @@ def test_report_of_50000_segments_opens_quickly(browser, large_run):
     assert visit.errors == []
     assert visit.seconds < 15, f"the page took {visit.seconds:.1f} s to load and draw"
     assert "50,000" in visit.page.locator(".stat b").nth(1).inner_text()
-    assert visit.chart("topic-map", "el.querySelectorAll('.scatterlayer .point').length") <= 3_000
+    assert visit.chart("topic-map", "el.querySelectorAll('.scatterlayer .point').length") == MAP_POINTS
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     visit.page.screenshot(path=str(SCREENSHOTS / "report-50k-top.png"))
     visit.page.close()
