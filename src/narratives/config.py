@@ -43,7 +43,9 @@ class EmbedConfig(_Strict):
 
     model: str = "all-MiniLM-L6-v2"
     """A local directory, or a name listed in ``models/`` (an installed model package)."""
-    batch_size: int = Field(default=64, ge=1)
+    batch_size: int = Field(default=16, ge=1)
+    """Texts per forward pass; every pass has exactly this many texts of one token length, so a
+    text's vector never depends on its neighbours. 16 measured fastest on the demo (160/s; 32: 114/s)."""
     cache_dir: Path | None = None
     """Default: ``$NARRATIVES_CACHE_DIR`` or ``~/.cache/narratives``."""
     allow_network: bool = False

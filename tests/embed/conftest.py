@@ -50,7 +50,7 @@ def model_copy(tmp_path_factory: pytest.TempPathFactory, packaged_model: Resolve
 @pytest.fixture(scope="session")
 def st_embedder(packaged_model: ResolvedModel) -> Iterator[SentenceTransformerEmbedder]:
     """The real model, loaded once per session with the network blocked during the load."""
-    embedder = SentenceTransformerEmbedder(packaged_model, batch_size=8)
+    embedder = SentenceTransformerEmbedder(packaged_model)  # default batch size: same identity as runs
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(socket.socket, "connect", _refuse_connect)
         patch.setattr(socket.socket, "connect_ex", _refuse_connect)

@@ -137,12 +137,12 @@ def test_fully_cached_run_never_loads_the_model(tmp_path: Path, packaged_model: 
     stored = np.random.default_rng(0).standard_normal((len(texts), 384)).astype(np.float32)
     stored /= np.linalg.norm(stored, axis=1, keepdims=True)
     cache = EmbeddingCache(tmp_path)
-    cache.put_many(packaged_model.identity, [text_key(t) for t in texts], stored)
-
     inner = SentenceTransformerEmbedder(packaged_model)
+    cache.put_many(inner.identity, [text_key(t) for t in texts], stored)
+
     embedder = CachedEmbedder(inner, cache)
-    assert embedder.identity == packaged_model.identity
+    assert embedder.identity == inner.identity
     assert np.array_equal(embedder.embed(texts), stored)
     assert embedder.embed([]).shape == (0, 384)
     assert not inner.loaded
-    assert embedder.describe()["identity"] == packaged_model.identity
+    assert embedder.describe()["identity"] == inner.identity

@@ -38,9 +38,9 @@ def test_rows_follow_input_order_and_are_deterministic(st_embedder: SentenceTran
 
 @pytest.mark.slow
 def test_a_text_alone_matches_the_same_text_inside_a_batch(st_embedder: SentenceTransformerEmbedder) -> None:
-    batch = st_embedder.embed(TEXTS)  # batch_size=8: one padded batch
+    batch = st_embedder.embed(TEXTS)
     alone = np.vstack([st_embedder.embed([text]) for text in TEXTS])
-    assert np.abs(alone - batch).max() < 1e-5
+    assert np.array_equal(alone, batch)  # bit for bit: fixed-shape batches
 
 
 @pytest.mark.slow
@@ -82,7 +82,7 @@ def test_progress_bar_goes_to_stderr(
 
 def test_identity_and_empty_input_do_not_load_the_model(packaged_model: ResolvedModel) -> None:
     embedder = SentenceTransformerEmbedder(packaged_model)
-    assert embedder.identity == packaged_model.identity
+    assert embedder.identity == f"{packaged_model.identity}+fixed16"  # weights and batching scheme
     assert embedder.embed([]).shape == (0, 384)
     assert not embedder.loaded
 
@@ -92,3 +92,21 @@ def test_a_bare_string_is_refused(packaged_model: ResolvedModel) -> None:
     with pytest.raises(TypeError, match="not a single string"):
         embedder.embed("one text")  # a str is a Sequence[str]: only a runtime check catches it
     assert not embedder.loaded
+
+
+def test_a_texts_vector_does_not_depend_on_what_it_is_embedded_with(packaged_model: ResolvedModel) -> None:
+    """Same input, same output, whatever the cache holds: a vector must not depend on its batch."""
+    texts = [
+        "The salary never came on time.", "We waited for the stipend for months.",
+        "My mother asks every Sunday when I am coming back.", "The licensing exam fees were enormous.",
+        "I felt guilty leaving my patients.", "There was no equipment in the ward.",
+        "Recognition matters more than money.", "The visa took a year.", "I miss home.",
+        "The night shifts were endless and unpaid.", "Nobody listened to junior doctors.",
+        "Abroad, the hours are regulated and the work is respected.",
+    ] * 3
+    texts = [f"{t} ({i})" for i, t in enumerate(texts)]
+    embedder = SentenceTransformerEmbedder(packaged_model, batch_size=4)
+    together = embedder.embed(texts)
+    reversed_order = list(reversed(range(len(texts))))
+    assert np.array_equal(embedder.embed([texts[i] for i in reversed_order]), together[reversed_order])
+    assert np.array_equal(embedder.embed(texts[5:17:3]), together[5:17:3])

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 _OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+BATCHING = "fixed"
+"""Names the batching scheme in :attr:`SentenceTransformerEmbedder.identity` (``+fixed16``)."""
 
 
 @contextmanager
@@ -93,12 +95,17 @@ class SentenceTransformerEmbedder:
         batch_size: texts per forward pass.
         device: torch device, ``"cpu"`` by default.
 
-    Texts are batched longest-first (less padding), and rows are returned in input order
-    as ``float32`` unit vectors. A text's vector can differ in the last bits depending on
-    which texts share its batch; the cache makes re-runs bit-identical.
+    Rows are returned in input order as ``float32`` unit vectors, and a text's vector
+    does not depend on the other texts embedded with it: every forward pass has the same
+    shape, ``batch_size`` texts of one token length (no padding; a short last batch is
+    filled with copies of its last text, whose rows are dropped). Ordinary batching gave
+    vectors that differed in the last bits (up to 2e-7) with the batch's make-up, which
+    UMAP magnified: the demo corpus gave 23 clusters from a cache filled by earlier runs
+    and 18 from a fresh one. Measured on the demo: 160 texts/s at ``batch_size=16``
+    (ordinary batches of 64: 245/s; one text at a time, the other invariant way: 95/s).
     """
 
-    def __init__(self, resolved: ResolvedModel, batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(self, resolved: ResolvedModel, batch_size: int = 16, device: str = "cpu") -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.resolved = resolved
@@ -110,8 +117,12 @@ class SentenceTransformerEmbedder:
 
     @property
     def identity(self) -> str:
-        """``name@sha256[:16]`` of the weights; never loads the model."""
-        return self.resolved.identity
+        """``name@sha256[:16]`` of the weights plus the batching scheme; never loads the model.
+
+        The scheme is part of the identity because vectors from ordinary batches (older
+        caches) differ in the last bits from fixed-shape ones, and must not be mixed.
+        """
+        return f"{self.resolved.identity}+{BATCHING}{self.batch_size}"
 
     @property
     def dimension(self) -> int:
@@ -170,20 +181,33 @@ class SentenceTransformerEmbedder:
         if not items:
             return np.empty((0, self.dimension), dtype=np.float32)
         model = self._ensure_model()
-        order = sorted(range(len(items)), key=lambda i: -len(items[i]))
-        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        batches = self._fixed_shape_batches(model, items)
         out = np.empty((len(items), self._dimension_of(model)), dtype=np.float32)
+        size = self.batch_size
         with _progress_bar(progress, len(items), len(batches)) as advance:
             for batch in batches:
-                out[batch] = model.encode(
-                    [items[i] for i in batch],
-                    batch_size=len(batch),
-                    show_progress_bar=False,
-                    convert_to_numpy=True,
+                texts = [items[i] for i in batch] + [items[batch[-1]]] * (size - len(batch))
+                vectors = model.encode(
+                    texts, batch_size=size, show_progress_bar=False, convert_to_numpy=True,
                     normalize_embeddings=True,
                 )
+                out[batch] = vectors[: len(batch)]
                 advance()
         return out
+
+    def _fixed_shape_batches(self, model: SentenceTransformer, items: list[str]) -> list[list[int]]:
+        """Indices of ``items`` in batches of at most ``batch_size`` texts of one token length."""
+        limit = model.max_seq_length
+        lengths = [len(ids) for ids in model.tokenizer(items, truncation=True, max_length=limit)["input_ids"]]
+        groups: dict[int, list[int]] = {}
+        for i, length in enumerate(lengths):
+            groups.setdefault(length, []).append(i)
+        return [
+            members[j : j + self.batch_size]
+            for length in sorted(groups, reverse=True)
+            for members in (groups[length],)
+            for j in range(0, len(members), self.batch_size)
+        ]
 
     def describe(self) -> dict[str, Any]:
         """What the run manifest records about the model."""
