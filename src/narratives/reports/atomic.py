@@ -2,7 +2,8 @@
 
 Every command that writes a folder of results (``run``, ``evaluate``) checks the folder
 first with :func:`check_output_dir` and writes through :func:`staged_directory`: files go
-into a hidden sibling directory, which replaces the target only once all are written.
+into a hidden sibling directory, which replaces the target only once all are written. A
+single file rebuilt in place (``report.html``) goes through :func:`write_text_atomic`.
 """
 
 from __future__ import annotations
@@ -58,3 +59,21 @@ def _swap_into_place(staging: Path, out: Path) -> None:
         os.replace(retired, out)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write one UTF-8 text file (LF line ends) through a temporary sibling, so it is never half-written.
+
+    The file gets ordinary new-file permissions (``0666`` less the umask), not ``mkstemp``'s ``0600``.
+    """
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

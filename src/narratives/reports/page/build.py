@@ -11,8 +11,6 @@ most :data:`MORE_PER_THEME` further segments, a page at a time.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ import pandas as pd
 
 from narratives.models import UNASSIGNED, Document
 from narratives.reports.page import charts
-from narratives.reports.page.tables import ReportTables, coverage
+from narratives.reports.page.tables import ReportTables, coverage, frequencies
 from narratives.reports.quotes import context_around
 from narratives.reports.run_dir import SavedRun, load_run
 
@@ -48,7 +46,7 @@ def write_report(run: SavedRun | str | Path, *, figures: bool = True) -> ReportF
     Both are replaced whole: the page through a temporary file, the figures folder by a
     complete new one, so an interrupted rebuild leaves the previous report in place.
     """
-    from narratives.reports.atomic import staged_directory
+    from narratives.reports.atomic import staged_directory, write_text_atomic
     from narratives.reports.page.static import save_figures
 
     saved = run if isinstance(run, SavedRun) else load_run(run)
@@ -59,7 +57,7 @@ def write_report(run: SavedRun | str | Path, *, figures: bool = True) -> ReportF
         with staged_directory(saved.path / FIGURES_DIR) as staging:
             written = [saved.path / FIGURES_DIR / p.name for p in save_figures(chart_list, staging)]
     page = saved.path / REPORT_FILE
-    _write_atomic(page, render_page(saved, tables, chart_list, figures=figures))
+    write_text_atomic(page, render_page(saved, tables, chart_list, figures=figures))
     return ReportFiles(page=page, figures=tuple(written))
 
 
@@ -103,7 +101,6 @@ def render_page(
         "figures_dir": FIGURES_DIR,
         "themes": theme_sections(run, tables),
         "coverage": coverage(tables).to_dict("records"),
-        "unassigned": _unassigned(tables),
         "colours": charts.theme_colours(tables.codebook),
         "quotes_per_page": QUOTES_PER_PAGE,
         "plotly_js": get_plotlyjs(),
@@ -121,6 +118,8 @@ def glance(run: SavedRun, tables: ReportTables) -> dict[str, Any]:
     codebook = manifest.get("codebook", {})
     timings = manifest.get("timings_seconds", {})
     counts = manifest.get("counts", {})
+    unassigned = int((coded["theme"] == UNASSIGNED).sum())
+    not_coded = tables.segments.loc[tables.segments["status"] != "coded", "status"].value_counts()
     return {
         "created": manifest.get("created", ""),
         "seed": manifest.get("seed"),
@@ -128,8 +127,10 @@ def glance(run: SavedRun, tables: ReportTables) -> dict[str, Any]:
         "documents": len(run.documents),
         "segments": len(tables.segments),
         "coded": len(coded),
-        "assigned": int((coded["theme"] != UNASSIGNED).sum()),
-        "unassigned": int((coded["theme"] == UNASSIGNED).sum()),
+        "assigned": len(coded) - unassigned,
+        "unassigned": unassigned,
+        "unassigned_share": unassigned / len(coded) if len(coded) else 0.0,
+        "not_coded": [(str(k), int(v)) for k, v in not_coded.items()],
         "speakers": int(tables.segments.dropna(subset=["speaker"])[["doc_id", "speaker"]].drop_duplicates().shape[0]),
         "participants": int(coded["participant"].nunique()),
         "clusters": counts.get("clusters"),
@@ -160,6 +161,7 @@ def theme_sections(run: SavedRun, tables: ReportTables) -> list[dict[str, Any]]:
     context_chars = int(run.manifest.get("config", {}).get("report", {}).get("context_chars", 160))
     attributes = tables.attributes()
     coded = tables.coded
+    counts = frequencies(tables).set_index(["theme", "subtheme"])  # the numbers the charts show
     labels = {t.id: t.label for t in run.codebook.entries}
     sections = []
     for theme in run.codebook.themes:
@@ -178,16 +180,15 @@ def theme_sections(run: SavedRun, tables: ReportTables) -> list[dict[str, Any]]:
             for _, row in rest.iterrows()
         ]
         subthemes = [
-            {"label": s.label, "definition": s.definition,
-             "segments": int((in_theme["subtheme"] == s.id).sum())}
+            {"label": s.label, "definition": s.definition, "segments": int(counts.at[(theme.id, s.id), "segments"])}
             for s in run.codebook.subthemes(theme.id)
         ]
+        row = counts.loc[(theme.id, "")]
         sections.append({
             "id": theme.id, "label": theme.label, "definition": theme.definition,
             "include": theme.include, "exclude": theme.exclude,
-            "segments": len(in_theme), "share": len(in_theme) / len(coded) if len(coded) else 0.0,
-            "participants": int(in_theme["participant"].nunique()),
-            "documents": int(in_theme["doc_id"].nunique()),
+            "segments": int(row["segments"]), "share": float(row["share"]),
+            "participants": int(row["participants"]), "documents": int(row["documents"]),
             "subthemes": subthemes, "quotes": cards, "more": more,
         })
     return sections
@@ -239,34 +240,6 @@ def anchor(segment_id: str) -> str:
     return "q-" + "".join(c if c.isalnum() else "-" for c in segment_id)
 
 
-def _unassigned(tables: ReportTables) -> dict[str, Any]:
-    segments = tables.segments
-    coded = tables.coded
-    n = len(coded)
-    unassigned = int((coded["theme"] == UNASSIGNED).sum())
-    not_coded = segments[segments["status"] != "coded"]["status"].value_counts()
-    return {
-        "coded": n,
-        "unassigned": unassigned,
-        "share": unassigned / n if n else 0.0,
-        "not_coded": [(str(k), int(v)) for k, v in not_coded.items()],
-    }
-
-
 def _script_json(value: Any) -> str:
     """JSON safe inside ``<script>``: no ``</script>`` or ``<!--`` can end the block early."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

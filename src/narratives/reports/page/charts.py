@@ -222,8 +222,10 @@ def topic_map_chart(tables: ReportTables) -> MapChart | None:
     candidate = info["candidate_new_theme"].fillna(False).astype(bool).to_numpy()
     theme = info["theme"].fillna("").astype(str).to_numpy()
     outlier = (points["cluster"] < 0).to_numpy()
+    # what _label gives for a theme id, as one dict lookup per point rather than a codebook scan
+    theme_labels = {t.id: t.label for t in tables.codebook.themes} | {UNASSIGNED: "unassigned"}
     points["group"] = [
-        "outliers (no cluster)" if o else "candidate new theme" if c else _label(tables.codebook, t)
+        "outliers (no cluster)" if o else "candidate new theme" if c else theme_labels.get(t, t)
         for o, c, t in zip(outlier, candidate, theme, strict=True)
     ]
     points["colour"] = [
@@ -240,7 +242,7 @@ def topic_map_chart(tables: ReportTables) -> MapChart | None:
             labels, points["cluster"], points["group"], texts, points["segment_id"], strict=True
         )
     ]
-    legend = [(_label(tables.codebook, t.id), colours[t.id]) for t in tables.codebook.themes]
+    legend = [(theme_labels[t.id], colours[t.id]) for t in tables.codebook.themes]
     legend += [("candidate new theme", CANDIDATE_COLOUR), ("outliers (no cluster)", OUTLIER_COLOUR)]
     present = set(points["group"])
     n_all = int((tables.segments["status"] == "coded").sum())
