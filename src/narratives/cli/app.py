@@ -262,7 +262,7 @@ def codebook_validate(
             branch.add(f"{sub.id}  {sub.label}")
     console = Console()
     console.print(tree)
-    console.print(f"[green]✓[/] {path} is a valid codebook")
+    console.print(f"[green]✓[/] {path} is a valid codebook", highlight=False, soft_wrap=True)
 
 
 @models_app.command("list")

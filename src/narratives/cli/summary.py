@@ -48,18 +48,19 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
     if result.corpus.skipped:
         console.print(f"[yellow]Skipped {len(result.corpus.skipped)} file(s):[/]")
         for skipped in result.corpus.skipped:
-            console.print(f"  • {skipped.path}: {skipped.reason}", highlight=False)
+            console.print(f"  • {skipped.path}: {skipped.reason}", highlight=False, soft_wrap=True)
     warnings = [*result.corpus.warnings, *(w for d in result.corpus.documents for w in d.warnings)]
     for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
     console.print(f"Timings: {timing}", highlight=False)
-    console.print(f"\n[bold green]Reports written to {out}/[/]", highlight=False)
+    console.print(f"\n[bold green]Reports written to {out}/[/]", highlight=False, soft_wrap=True)
     from narratives.reports.writer import REPORT_FILES
 
     for name in REPORT_FILES:
-        console.print(f"  {out / name}", highlight=False)
-    console.print(f"\n[bold]Read the report:[/] {(out / 'report.html').resolve().as_uri()}", highlight=False)
+        console.print(f"  {out / name}", highlight=False, soft_wrap=True)
+    console.print(f"\n[bold]Read the report:[/] {(out / 'report.html').resolve().as_uri()}", highlight=False,
+                  soft_wrap=True)
 
 
 def print_evaluation(
@@ -91,13 +92,13 @@ def print_evaluation(
     for note in evaluation.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     if predictions is not None:
-        console.print(f"Predictions written to {predictions}", highlight=False)
+        console.print(f"Predictions written to {predictions}", highlight=False, soft_wrap=True)
     if out is not None:
         from narratives.evaluation.output import REPORT_FILES
 
-        console.print(f"\n[bold green]Report written to {out}/[/]", highlight=False)
+        console.print(f"\n[bold green]Report written to {out}/[/]", highlight=False, soft_wrap=True)
         for name in REPORT_FILES:
-            console.print(f"  {out / name}", highlight=False)
+            console.print(f"  {out / name}", highlight=False, soft_wrap=True)
 
 
 def _interval(row: object, name: str) -> str:
@@ -129,4 +130,4 @@ def print_agreement(report: AgreementReport, console: Console, *, out: Path | No
     console.print(f"Disagreements: {len(report.disagreements)} units", highlight=False)
     if out is not None:
         console.print(f"\n[bold green]Report written to {out}/[/] (pairs, per_code, precision, disagreements, "
-                      "examples.csv for --examples, summary.json)", highlight=False)
+                      "examples.csv for --examples, summary.json)", highlight=False, soft_wrap=True)
