@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: install browser demo test lint bench-align clean-demo
+.PHONY: install browser demo test lint bench bench-align clean-demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(PY) -m pytest
+
+# Speed and scale (issue 6): 20 Newsgroups at 10k, 30k and 100k sentences and the demo, cold,
+# warm and codebook-only, beside stock BERTopic; about an hour. Writes benchmarks/README.md.
+bench: $(STAMP)
+	$(PY) -m benchmarks.scale --write
 
 bench-align: $(STAMP)
 	$(PY) benchmarks/alignment.py --write

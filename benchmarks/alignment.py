@@ -175,6 +175,8 @@ def demo_corpus(emb: Embedder, *, no_bertopic: bool) -> list[tuple[str, str, dic
     x = emb.embed([s.text for s in chosen])
     docs = {d.doc_id: d for d in corpus.documents}
     xc = with_question_and_window(x, chosen, docs, emb, CONTEXT_WEIGHT)
+    every = emb.embed([s.text for s in segments])  # align.window=segments averages neighbours' vectors
+    xs = with_question_and_window(every, segments, docs, emb, CONTEXT_WEIGHT, window="segments")[pick]
     coded = [i for i, g in enumerate(gold) if g != UNASSIGNED]
     subs = [i for i in coded if cb.get(gold[i]).parent is not None]
     out: list[tuple[str, str, dict[str, str]]] = []
@@ -182,6 +184,7 @@ def demo_corpus(emb: Embedder, *, no_bertopic: bool) -> list[tuple[str, str, dic
     for name, aligner, v in (
         ("prototype, no context", PrototypeAligner(threshold=AlignConfig().threshold).fit(cb, emb), x),
         ("calibrated + context (default)", CalibratedAligner().fit(cb, emb), xc),
+        ("calibrated + context from segment vectors (align.window=segments)", CalibratedAligner().fit(cb, emb), xs),
     ):
         a = aligner.assign(v)
         row = scores(gold_theme, a)

@@ -51,6 +51,12 @@ class EmbedConfig(_Strict):
     allow_network: bool = False
     """Only when true may a model be fetched from the Hugging Face hub."""
     device: str = "cpu"
+    """torch device (``backend: torch`` only)."""
+    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    """MEASUREMENT PENDING."""
+    threads: int | None = Field(default=None, ge=1)
+    """onnxruntime threads (ONNX backends only); default: every CPU this process may use.
+    Vectors do not depend on it (1 and 2 threads gave identical bits)."""
 
     def resolved_cache_dir(self) -> Path:
         """The cache directory this run uses."""
@@ -75,6 +81,10 @@ class ClusterConfig(_Strict):
     """Weight of the neighbouring segments (same turn or paragraph) in the vectors that are
     clustered; 0 clusters each segment on its own. Coding always uses the segment alone."""
     extra_stop_words: tuple[str, ...] = ()
+    fit_sample: int = Field(default=20_000, ge=100)
+    """At most this many segments (a seeded random sample) fit UMAP and HDBSCAN; the rest are
+    placed in the fitted map by UMAP's ``transform`` and HDBSCAN's ``approximate_predict``, in
+    chunks of 10,000. Keeps memory and time near-linear in corpus size (see benchmarks/README.md)."""
 
 
 class AlignConfig(_Strict):
@@ -95,6 +105,10 @@ class AlignConfig(_Strict):
     context_weight: float = Field(default=0.5, ge=0.0, le=2.0)
     """Weight of what a segment answers (the interviewer's preceding turn) and of the text
     around it when coding; 0 codes each segment on its own words alone."""
+    window: Literal["text", "segments"] = "text"
+    """How the text around a segment is represented: ``text`` embeds a window of up to 300
+    characters either side; ``segments`` averages the vectors of the segments in that window,
+    which embeds nothing more (measured in benchmarks/README.md: about 4× faster cold on news text)."""
     multi_label: bool = False
     """Also report further themes (``also`` in segments.csv): the aligner's second theme when
     its score passes ``threshold`` (``calibrated`` only), and the theme of any clause of the
@@ -112,6 +126,17 @@ class ReportConfig(_Strict):
     """MMR trade-off for quotes: 1.0 = pure score, lower = more diverse."""
 
 
+class BackendConfig(_Strict):
+    """Where the parallel stages (load, segment, embed, place, align) run; results are the same."""
+
+    name: Literal["local", "ray"] = "local"
+    """``local``: in this process. ``ray``: on a Ray cluster (``pip install 'ray[data]'``)."""
+    ray_address: str | None = None
+    """A running cluster (``ray://head:10001`` or ``auto``); ``None`` starts a local Ray instance."""
+    workers: int | None = Field(default=None, ge=1)
+    """Ray workers per stage; ``None``: one per CPU Ray reports."""
+
+
 class RunConfig(_Strict):
     """The whole configuration of one ``narratives run``."""
 
@@ -122,6 +147,7 @@ class RunConfig(_Strict):
     cluster: ClusterConfig = ClusterConfig()
     align: AlignConfig = AlignConfig()
     report: ReportConfig = ReportConfig()
+    backend: BackendConfig = BackendConfig()
 
 
 def _read_file(path: Path) -> dict[str, Any]:

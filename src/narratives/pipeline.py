@@ -7,10 +7,9 @@ breakdowns are checked before anything is embedded.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,21 +18,17 @@ from narratives.errors import ConfigError, InputError
 from narratives.models import Assignment, Codebook, Corpus, Example, Segment
 from narratives.reports.atomic import check_output_dir
 from narratives.result import RunResult
+from narratives.stages import StageMeter
+from narratives.types import Aligner, Vectors
+
+if TYPE_CHECKING:
+    from narratives.backends import Backend
 
 StageCallback = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
     return None
-
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = round(time.perf_counter() - start, 3)
 
 
 def _status(segment: Segment, kind: str, config: RunConfig) -> str:
@@ -55,26 +50,32 @@ def analyse(
     examples: Sequence[Example] = (),
     progress: bool = False,
     on_stage: StageCallback = _quiet,
-    timings: dict[str, float] | None = None,
+    meter: StageMeter | None = None,
+    backend: Backend | None = None,
 ) -> RunResult:
     """Segment, embed, cluster and align an already-loaded corpus.
 
     ``examples`` are coded passages (a coder's accepted and rejected quotes) that the
-    aligner learns from besides the codebook.
+    aligner learns from besides the codebook. ``meter`` collects each stage's time and
+    peak memory; ``backend`` runs the parallel work (in-process when ``None``).
     """
     from narratives.align import build_aligner
     from narratives.align.context import with_question_and_window
     from narratives.align.multilabel import with_clause_themes
+    from narratives.backends import LocalBackend
+    from narratives.backends.embedding import on_backend
     from narratives.cluster import build_clusterer
+    from narratives.cluster.cache import ClusterCache, cluster_key
     from narratives.cluster.context import with_context
     from narratives.embed import build_embedder
     from narratives.segment import segment_corpus
 
-    timings = {} if timings is None else timings
+    meter = StageMeter() if meter is None else meter
+    backend = LocalBackend() if backend is None else backend
     notes: list[str] = []
-    with _timed(timings, "segment"):
+    with meter.stage("segment"):
         on_stage(f"Segmenting {len(corpus.documents)} documents into {config.segment.unit}s")
-        segments = tuple(segment_corpus(corpus.documents, config.segment))
+        segments = tuple(segment_corpus(corpus.documents, config.segment, mapper=backend.map))
         kinds = {d.doc_id: d.kind for d in corpus.documents}
         status = tuple(_status(s, kinds[s.doc_id], config) for s in segments)
     coded_idx = [i for i, s in enumerate(status) if s == "coded"]
@@ -83,33 +84,46 @@ def analyse(
     texts = [segments[i].text for i in coded_idx]
     ids = [segments[i].segment_id for i in coded_idx]
 
-    with _timed(timings, "embed"):
-        embedder = build_embedder(config.embed)
+    with meter.stage("embed"):
+        embedder = on_backend(build_embedder(config.embed), backend)
         on_stage(f"Embedding {len(texts):,} segments with {config.embed.model}")
         embeddings = embedder.embed(texts, progress=progress)
     cache = {"from_cache": embedder.hits, "embedded": embedder.misses}
 
-    with _timed(timings, "cluster"):
+    with meter.stage("cluster"):
         on_stage("Clustering segments into candidate topics")
         context = with_context(embeddings, [segments[i] for i in coded_idx], config.cluster.context_weight)
-        clustered = build_clusterer(config.cluster, config.seed).fit(texts, context, ids)
+        clusters_cache = ClusterCache(config.embed.resolved_cache_dir())
+        key = cluster_key(context, texts, ids, config.cluster, config.seed)
+        cached = clusters_cache.get(key)
+        steps: dict[str, float] = {}
+        if cached is not None:
+            clustered = cached
+            notes.append("topics reused from the cluster cache: same vectors, texts and cluster settings")
+        else:
+            clusterer = build_clusterer(config.cluster, config.seed)
+            clustered = clusterer.fit(texts, context, ids, mapper=backend.map)
+            steps = getattr(clusterer, "timings_", {})
+            clusters_cache.put(key, clustered)
+        del context
         notes.extend(clustered.notes)
+    meter.split("cluster", "reduce", steps.get("reduce", 0.0) + steps.get("place", 0.0))
     clusters = np.full(len(segments), -1, dtype=np.int64)
     clusters[coded_idx] = clustered.labels
     map_segments = np.asarray(coded_idx, dtype=np.intp)[clustered.map_rows]
 
-    with _timed(timings, "align"):
+    with meter.stage("align"):
         if config.align.context_weight > 0:
             on_stage("Embedding each segment's question and surrounding text for context")
         documents = {d.doc_id: d for d in corpus.documents}
         coded_vectors = with_question_and_window(
             embeddings, [segments[i] for i in coded_idx], documents, embedder, config.align.context_weight,
-            progress=progress,
+            window=config.align.window, progress=progress,
         )
         learned = f" and {len(examples):,} coded examples" if examples else ""
         on_stage(f"Aligning segments and topics to codebook '{codebook.name}'{learned}")
         aligner = build_aligner(config.align, config.seed).fit(codebook, embedder, examples=examples)
-        coded_assignments = aligner.assign(coded_vectors)
+        coded_assignments = assign_in_chunks(aligner, coded_vectors, backend)
         if config.align.multi_label:
             on_stage("Coding each segment's clauses for second themes (multi-label)")
             coded_assignments = with_clause_themes(coded_assignments, texts, aligner, embedder)
@@ -134,7 +148,9 @@ def analyse(
         topic_assignments=topic_assignments,
         map_segments=map_segments,
         map_xy=clustered.map_xy,
-        timings=timings,
+        timings=meter.seconds,
+        peak_memory_mb=meter.peak_mb,
+        backend=backend.describe(),
         notes=notes,
         model=embedder.describe(),
         cache=cache,
@@ -156,6 +172,9 @@ def run(
 ) -> RunResult:
     """Run the whole pipeline; write the reports to ``out`` when given.
 
+    ``config.backend`` says where the parallel stages run (see :mod:`narratives.backends`);
+    the results are the same on every backend.
+
     Args:
         inputs: files and/or directories of documents.
         codebook: a codebook file (YAML or CSV) or a loaded :class:`Codebook`.
@@ -173,9 +192,8 @@ def run(
         The :class:`RunResult`, whose DataFrame methods give the same tables as the files.
     """
     from narratives.align import load_codebook, load_examples
-    from narratives.loaders import load_corpus
 
-    timings: dict[str, float] = {}
+    meter = StageMeter()
     if not isinstance(config, RunConfig):
         config = load_config(config)
     if not isinstance(codebook, Codebook):
@@ -189,9 +207,36 @@ def run(
     if not inputs:
         raise InputError("no input given: name at least one file or directory of documents")
 
-    with _timed(timings, "load"):
+    from narratives.backends import build_backend
+
+    with build_backend(config.backend) as backend:
+        if backend.name != "local":
+            info = backend.describe()
+            on_stage(f"Loading, segmenting, embedding and coding on {backend.name} "
+                     f"({info.get('workers')} workers at {info.get('address')})")
+        result = _load_and_analyse(
+            inputs, manifest, codebook, config, coded, backend=backend, meter=meter, progress=progress,
+            on_stage=on_stage,
+        )
+    if isinstance(examples, (str, Path)):
+        result.examples_source = str(examples)
+    if out_dir is not None:
+        from narratives.reports.writer import write_reports
+
+        on_stage(f"Writing reports to {out_dir}")
+        write_reports(result, out_dir, inputs=inputs, manifest=manifest)
+    return result
+
+
+def _load_and_analyse(
+    inputs: Sequence[str | Path], manifest: str | Path | None, codebook: Codebook, config: RunConfig,
+    examples: Sequence[Example], *, backend: Backend, meter: StageMeter, progress: bool, on_stage: StageCallback,
+) -> RunResult:
+    from narratives.loaders import load_corpus
+
+    with meter.stage("load"):
         on_stage("Loading documents")
-        corpus = load_corpus(list(inputs), manifest=manifest)
+        corpus = load_corpus(list(inputs), manifest=manifest, mapper=backend.map)
     if not corpus.documents:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in corpus.skipped[:5])
         raise InputError(
@@ -206,15 +251,21 @@ def run(
             f"{', '.join(known) or 'none (give --manifest to add participant attributes)'}"
         )
 
-    result = analyse(
-        corpus, codebook, config, examples=coded, progress=progress, on_stage=on_stage, timings=timings
+    return analyse(
+        corpus, codebook, config, examples=examples, progress=progress, on_stage=on_stage, meter=meter,
+        backend=backend,
     )
-    if isinstance(examples, (str, Path)):
-        result.examples_source = str(examples)
-    if out_dir is not None:
-        from narratives.reports.writer import write_reports
 
-        with _timed(timings, "report"):
-            on_stage(f"Writing reports to {out_dir}")
-            write_reports(result, out_dir, inputs=inputs, manifest=manifest)
-    return result
+
+ALIGN_CHUNK = 10_000
+"""Rows of vectors per batch the aligner codes (a fixed size, so backends agree)."""
+
+
+def assign_in_chunks(aligner: Aligner, vectors: Vectors, backend: Backend) -> list[Assignment]:
+    """``aligner.assign`` over fixed chunks of rows, run by ``backend`` (each row is coded alone)."""
+    pieces = [vectors[i : i + ALIGN_CHUNK] for i in range(0, len(vectors), ALIGN_CHUNK)]
+    return [a for chunk in backend.map(_assign, aligner, pieces) for a in chunk]
+
+
+def _assign(aligner: Aligner, vectors: Vectors) -> list[Assignment]:
+    return aligner.assign(vectors)

@@ -60,6 +60,11 @@ class RunResult(Plots):
     map_xy: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))
     """2-D map coordinates of ``map_segments``."""
     timings: dict[str, float] = field(default_factory=dict)
+    """Wall seconds per stage (load, segment, embed, reduce, cluster, align, report)."""
+    peak_memory_mb: dict[str, float] = field(default_factory=dict)
+    """Peak resident memory per stage, MB (:mod:`narratives.stages`)."""
+    backend: dict[str, object] = field(default_factory=lambda: {"name": "local"})
+    """Where the parallel stages ran (:mod:`narratives.backends`)."""
     notes: list[str] = field(default_factory=list)
     model: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, int] = field(default_factory=dict)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from narratives.models import Assignment, Codebook, Document, Example, Segment, Topic
+
+if TYPE_CHECKING:
+    from narratives.backends import Mapper
 
 Vectors = NDArray[np.float32]
 
@@ -56,7 +59,11 @@ class ClusterResult:
 class Clusterer(Protocol):
     """Groups segments into candidate topics."""
 
-    def fit(self, texts: Sequence[str], embeddings: Vectors, ids: Sequence[str]) -> ClusterResult: ...
+    def fit(
+        self, texts: Sequence[str], embeddings: Vectors, ids: Sequence[str], *, mapper: Mapper = ...
+    ) -> ClusterResult:
+        """``mapper`` runs the placement of segments outside the fitted sample (in-process or on Ray)."""
+        ...
 
 
 class Aligner(Protocol):

@@ -57,13 +57,42 @@ def with_question_and_window(
     embedder: Embedder,
     weight: float,
     *,
+    window: str = "text",
     progress: bool = False,
 ) -> Vectors:
-    """Segment vectors blended with their question and window embeddings (rows follow ``segments``)."""
+    """Segment vectors blended with their question and window embeddings (rows follow ``segments``).
+
+    ``window="text"`` embeds each window's text; ``window="segments"`` averages the vectors
+    of the segments inside the window instead (:func:`segment_windows`), which embeds
+    nothing more than the questions.
+    """
     if weight <= 0 or not segments:
         return embeddings
     pairs = [question_and_window(documents[s.doc_id], s.start, s.end) for s in segments]
-    return blend_question_and_window(embeddings, pairs, embedder, weight, progress=progress)
+    windows = segment_windows(embeddings, segments) if window == "segments" else None
+    return blend_question_and_window(embeddings, pairs, embedder, weight, windows=windows, progress=progress)
+
+
+def segment_windows(embeddings: Vectors, segments: Sequence[Segment]) -> Vectors:
+    """For each row, the mean vector of the rows of its block that lie within ``WINDOW_CHARS``
+    of it (itself included): the text window, built from vectors already computed.
+
+    Rows follow ``segments``, whose segments of one block must be in text order (as the
+    segmenter gives them).
+    """
+    out = np.empty_like(embeddings, dtype=np.float32)
+    blocks: dict[tuple[str, int], list[int]] = {}
+    for i, segment in enumerate(segments):
+        blocks.setdefault((segment.doc_id, segment.block), []).append(i)
+    for rows in blocks.values():
+        starts = np.array([segments[i].start for i in rows])
+        ends = np.array([segments[i].end for i in rows])
+        sums = np.zeros((len(rows) + 1, embeddings.shape[1]), dtype=np.float64)
+        np.cumsum(embeddings[rows], axis=0, dtype=np.float64, out=sums[1:])
+        first = np.searchsorted(ends, starts - WINDOW_CHARS, side="right")  # first row ending inside
+        stop = np.searchsorted(starts, ends + WINDOW_CHARS, side="left")  # first row starting beyond
+        out[rows] = ((sums[stop] - sums[first]) / (stop - first)[:, None]).astype(np.float32)
+    return out
 
 
 def blend_question_and_window(
@@ -72,10 +101,13 @@ def blend_question_and_window(
     embedder: Embedder,
     weight: float,
     *,
+    windows: Vectors | None = None,
     progress: bool = False,
 ) -> Vectors:
-    """``normalise(x + weight * question + weight * window)`` for each row and its ``(question, window)``."""
-    windows = embedder.embed([w for _, w in pairs], progress=progress)
+    """``normalise(x + weight * question + weight * window)`` for each row and its ``(question, window)``;
+    the window texts are embedded unless their vectors are given as ``windows``."""
+    if windows is None:
+        windows = embedder.embed([w for _, w in pairs], progress=progress)
     asked = sorted({q for q, _ in pairs if q})
     question_rows = {q: i for i, q in enumerate(asked)}
     questions = embedder.embed(asked) if asked else np.zeros((0, embeddings.shape[1]), dtype=np.float32)

@@ -72,6 +72,14 @@ def run(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output directory.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output path.")] = False,
+    backend: Annotated[
+        str | None,
+        typer.Option("--backend", help="Where loading, segmenting, embedding and coding run: local (default) or ray."),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="A running Ray cluster (auto, or ray://HEAD:10001); default: start Ray here."),
+    ] = None,
 ) -> None:
     """Analyse a corpus and write segments, theme frequencies, quotes, topics and a run manifest."""
     from rich.console import Console
@@ -82,6 +90,12 @@ def run(
     overrides = list(set_ or [])
     if by:
         overrides.append(f"report.by=[{', '.join(by)}]")
+    if backend is not None:
+        overrides.append(f"backend.name={backend}")
+    if ray_address is not None:
+        overrides.append(f"backend.ray_address={ray_address}")
+        if backend is None:
+            overrides.append("backend.name=ray")
     cfg = load_config(config, overrides)
     console = Console(stderr=True)
 

@@ -5,7 +5,8 @@ The stages run explicitly so each can be measured and guarded:
 1. fewer than :data:`~narratives.cluster.sizing.MIN_SEGMENTS` segments: nothing is
    clustered, every segment is ``-1`` and a note says why;
 2. UMAP (cosine, ``random_state=seed``, sizes clamped to the corpus) reduces the
-   embeddings;
+   embeddings; above ``cluster.fit_sample`` segments it is fitted on a seeded sample, and
+   the rest are placed afterwards (:mod:`narratives.cluster.placement`);
 3. HDBSCAN clusters them with "eom" selection, re-selecting with "leaf" when one cluster
    swallows more than half the corpus (see :mod:`narratives.cluster.sizing`);
    if HDBSCAN finds no cluster, every segment is ``-1`` with a note; no clusters are
@@ -26,6 +27,7 @@ Heavy libraries (bertopic, umap, hdbscan, scikit-learn) are imported inside :met
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -34,8 +36,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from narratives.backends import Mapper, local_map
 from narratives.cluster.keywords import build_vectorizer, clean_for_keywords, distinct_keywords, make_label
 from narratives.cluster.layout import layout_2d, map_sample
+from narratives.cluster.placement import FittedMap, chunks, fit_rows, place
 from narratives.cluster.sizing import MAX_CLUSTER_SHARE, MIN_SEGMENTS, ClusterSizes, choose_sizes, keyword_min_df
 from narratives.config import ClusterConfig
 from narratives.models import Topic
@@ -63,8 +67,14 @@ class BERTopicClusterer:
         self.config = config
         self.seed = seed
 
-    def fit(self, texts: Sequence[str], embeddings: Vectors, ids: Sequence[str]) -> ClusterResult:
+    def fit(
+        self, texts: Sequence[str], embeddings: Vectors, ids: Sequence[str], *, mapper: Mapper = local_map
+    ) -> ClusterResult:
         """Cluster ``texts`` by their ``embeddings``; ``ids`` name the representative segments.
+
+        Above ``config.fit_sample`` segments UMAP and HDBSCAN are fitted on a seeded sample
+        and the other segments are placed in chunks through ``mapper`` (in-process by
+        default; the Ray backend passes its own), see :mod:`narratives.cluster.placement`.
 
         Raises:
             ValueError: when the lengths of ``texts``, ``embeddings`` and ``ids`` differ or
@@ -81,26 +91,41 @@ class BERTopicClusterer:
         self.selection_: str | None = None
         self.reduced_: NDArray[np.float32] | None = None
         self.topic_model_: Any = None
+        self.timings_: dict[str, float] = {}
         if n < MIN_SEGMENTS:
             note = f"too few segments to cluster (n={n}); every segment is left unclustered"
             return _all_outliers(n, (note,))
 
-        sizes = choose_sizes(n, self.config)
+        sample = fit_rows(n, self.config.fit_sample, self.seed)
+        sizes = choose_sizes(len(sample), self.config)
         self.sizes_ = sizes
         notes = [
             f"UMAP n_neighbors={sizes.n_neighbors}, n_components={sizes.n_components}; HDBSCAN "
             f"min_cluster_size={sizes.min_cluster_size}, min_samples={sizes.min_samples} (n={n}, seed={self.seed})"
         ]
+        if len(sample) < n:
+            notes.append(
+                f"UMAP and HDBSCAN were fitted on a seeded sample of {len(sample):,} of {n:,} segments "
+                f"(cluster.fit_sample); the other {n - len(sample):,} were placed by UMAP transform and "
+                "HDBSCAN approximate_predict"
+            )
         if n < SMALL_CORPUS:
             notes.append(
                 f"small corpus (n={n}): UMAP + HDBSCAN can find groups even in unrelated sentences; "
                 "treat these topics as tentative"
             )
-        self.reduced_ = self._reduce(vectors, sizes)
-        labels, selection, selection_note = self._cluster(self.reduced_, sizes)
+        started = time.perf_counter()
+        reducer, reduced_sample = self._reduce(vectors[sample], sizes)
+        self.timings_ = {"reduce": time.perf_counter() - started}
+        started = time.perf_counter()
+        model, sample_labels, selection, selection_note = self._cluster(reduced_sample, sizes)
+        self.timings_["hdbscan"] = time.perf_counter() - started
         self.selection_ = selection
         if selection_note:
             notes.append(selection_note)
+        self.reduced_, labels = self._place_rest(
+            vectors, sample, reduced_sample, sample_labels, FittedMap(reducer, model), mapper
+        )
         if not (labels >= 0).any():
             notes.append(
                 f"HDBSCAN found no cluster among {n} segments; every segment is left unclustered "
@@ -108,19 +133,42 @@ class BERTopicClusterer:
             )
             return _all_outliers(n, tuple(notes))
 
+        started = time.perf_counter()
         labels, keywords = self._describe(texts, vectors, labels)
         topics = _topics(labels, keywords, vectors, ids, self.config.top_n_words)
+        self.timings_["keywords"] = time.perf_counter() - started
         outliers = int((labels == -1).sum())
         notes.append(
             f"{len(topics) - (outliers > 0)} topics; {outliers} of {n} segments ({outliers / n:.0%}) are outliers (-1)"
         )
+        started = time.perf_counter()
         map_rows = map_sample(labels, self.seed)
-        return ClusterResult(
-            labels=labels, topics=topics, notes=tuple(notes),
-            map_rows=map_rows, map_xy=layout_2d(self.reduced_[map_rows], self.seed),
-        )
+        map_xy = layout_2d(self.reduced_[map_rows], self.seed)
+        self.timings_["layout"] = time.perf_counter() - started
+        return ClusterResult(labels=labels, topics=topics, notes=tuple(notes), map_rows=map_rows, map_xy=map_xy)
 
-    def _reduce(self, vectors: Vectors, sizes: ClusterSizes) -> NDArray[np.float32]:
+    def _place_rest(
+        self, vectors: Vectors, sample: NDArray[np.intp], reduced_sample: NDArray[np.float32],
+        sample_labels: Labels, fitted: FittedMap, mapper: Mapper,
+    ) -> tuple[NDArray[np.float32], Labels]:
+        """Reduced vectors and labels for every row: the sample's own, the rest placed in chunks."""
+        n = len(vectors)
+        if len(sample) == n:
+            return reduced_sample, sample_labels
+        started = time.perf_counter()
+        reduced = np.empty((n, reduced_sample.shape[1]), dtype=np.float32)
+        labels = np.empty(n, dtype=np.int64)
+        reduced[sample], labels[sample] = reduced_sample, sample_labels
+        rest = np.setdiff1d(np.arange(n, dtype=np.intp), sample, assume_unique=True)
+        pieces = chunks(rest)
+        for rows, (chunk_reduced, chunk_labels) in zip(
+            pieces, mapper(place, fitted, [vectors[rows] for rows in pieces]), strict=True
+        ):
+            reduced[rows], labels[rows] = chunk_reduced, chunk_labels
+        self.timings_["place"] = time.perf_counter() - started
+        return reduced, labels
+
+    def _reduce(self, vectors: Vectors, sizes: ClusterSizes) -> tuple[Any, NDArray[np.float32]]:
         from umap import UMAP
 
         reducer = UMAP(
@@ -132,13 +180,13 @@ class BERTopicClusterer:
             n_jobs=1,  # what random_state forces anyway; saying so avoids UMAP's warning
             low_memory=sizes.low_memory,
         )
-        return np.nan_to_num(reducer.fit_transform(vectors)).astype(np.float32)
+        return reducer, np.nan_to_num(reducer.fit_transform(vectors)).astype(np.float32)
 
-    def _cluster(self, reduced: NDArray[np.float32], sizes: ClusterSizes) -> tuple[Labels, str, str]:
-        """HDBSCAN labels, the selection method used, and a note when it fell back to "leaf"."""
+    def _cluster(self, reduced: NDArray[np.float32], sizes: ClusterSizes) -> tuple[Any, Labels, str, str]:
+        """The fitted HDBSCAN, its labels, the selection method used, and a note when it fell back to "leaf"."""
         from hdbscan import HDBSCAN
 
-        def run(method: str) -> Labels:
+        def run(method: str) -> tuple[Any, Labels]:
             # HDBSCAN has no random state: the same reduced vectors give the same labels.
             model = HDBSCAN(
                 min_cluster_size=sizes.min_cluster_size,
@@ -147,15 +195,15 @@ class BERTopicClusterer:
                 cluster_selection_method=method,
                 prediction_data=True,
             ).fit(reduced)
-            return np.asarray(model.labels_, dtype=np.int64)
+            return model, np.asarray(model.labels_, dtype=np.int64)
 
-        labels = run("eom")
+        model, labels = run("eom")
         share = _largest_share(labels)
         if 0 < share <= MAX_CLUSTER_SHARE:
-            return labels, "eom", ""
+            return model, labels, "eom", ""
         reason = f"one cluster held {share:.0%} of the segments" if share else "it found no cluster"
         note = f"HDBSCAN 'eom' selection was replaced by 'leaf' because {reason}"
-        return run("leaf"), "leaf", note
+        return (*run("leaf"), "leaf", note)
 
     def _describe(
         self, texts: Sequence[str], vectors: Vectors, labels: Labels

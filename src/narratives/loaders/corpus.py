@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from narratives.backends import Mapper, local_map
 from narratives.errors import InputError, LoaderError
 from narratives.loaders.document import load_document, slugify
 from narratives.loaders.manifest import MANIFEST_NAMES, ManifestEntry, read_manifest
@@ -76,7 +77,13 @@ def _assign_ids(files: Sequence[Path], entries: dict[Path, ManifestEntry]) -> li
     return ids
 
 
-def load_corpus(inputs: Sequence[str | Path], manifest: str | Path | None = None) -> Corpus:
+LOAD_BATCH = 32
+"""Files per batch of work handed to the backend."""
+
+
+def load_corpus(
+    inputs: Sequence[str | Path], manifest: str | Path | None = None, *, mapper: Mapper = local_map
+) -> Corpus:
     """Load every document under ``inputs`` (files or folders, searched recursively).
 
     With a ``manifest``, its rows give doc_id, kind, title, interviewers and metadata.
@@ -88,6 +95,9 @@ def load_corpus(inputs: Sequence[str | Path], manifest: str | Path | None = None
     Raises:
         InputError: an input does not exist, or there is nothing to load.
         ManifestError: the manifest is malformed (see :func:`read_manifest`).
+
+    Files are read in batches of :data:`LOAD_BATCH` through ``mapper`` (in-process by
+    default; on Ray workers with ``--backend ray``); the result is the same.
     """
     manifest_path = Path(manifest) if manifest is not None else None
     entries = {e.file: e for e in read_manifest(manifest_path)} if manifest_path is not None else {}
@@ -103,12 +113,21 @@ def load_corpus(inputs: Sequence[str | Path], manifest: str | Path | None = None
         if unused.file not in loaded:
             warnings.append(f"{manifest_path}: row {unused.row}: {unused.file} is not among the inputs; "
                             "ignored")
-    documents: list[Document] = []
-    skipped: list[SkippedFile] = []
-    for file, doc_id in zip(files, _assign_ids(files, entries), strict=True):
-        entry = entries.get(file.resolve())
+    jobs = [(file, doc_id, entries.get(file.resolve()))
+            for file, doc_id in zip(files, _assign_ids(files, entries), strict=True)]
+    batches = [jobs[i : i + LOAD_BATCH] for i in range(0, len(jobs), LOAD_BATCH)]
+    loaded_files = [item for batch in mapper(_load_batch, None, batches) for item in batch]
+    documents = tuple(item for item in loaded_files if isinstance(item, Document))
+    skipped = tuple(item for item in loaded_files if isinstance(item, SkippedFile))
+    return Corpus(documents, skipped, tuple(warnings))
+
+
+def _load_batch(_: None, jobs: Sequence[tuple[Path, str, ManifestEntry | None]]) -> list[Document | SkippedFile]:
+    """Each file of the batch loaded, or the reason it was skipped."""
+    out: list[Document | SkippedFile] = []
+    for file, doc_id, entry in jobs:
         try:
-            documents.append(load_document(
+            out.append(load_document(
                 file, doc_id=doc_id,
                 kind=entry.kind if entry else None,
                 metadata=entry.metadata if entry else None,
@@ -116,5 +135,5 @@ def load_corpus(inputs: Sequence[str | Path], manifest: str | Path | None = None
                 interviewers=entry.interviewers if entry else (),
             ))
         except LoaderError as exc:
-            skipped.append(SkippedFile(str(file), exc.reason))
-    return Corpus(tuple(documents), tuple(skipped), tuple(warnings))
+            out.append(SkippedFile(str(file), exc.reason))
+    return out

@@ -74,5 +74,7 @@ def build_run_manifest(
         "counts": result.counts(),
         "embedding_cache": result.cache,
         "timings_seconds": result.timings,
+        "peak_memory_mb": result.peak_memory_mb,
+        "backend": result.backend,
         "notes": result.notes,
     }

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from narratives.reports.atomic import staged_directory
+from narratives.stages import peak_rss_mb, reset_peak
 
 if TYPE_CHECKING:
     from narratives.models import Document
@@ -37,6 +38,7 @@ def write_reports(
     from narratives.reports.page.build import write_report
     from narratives.reports.run_manifest import build_run_manifest
 
+    reset_peak()
     started = time.perf_counter()
     out = Path(out_dir)
     with staged_directory(out) as staging:
@@ -48,6 +50,7 @@ def write_reports(
         write_documents(result.corpus.documents, staging / "documents.jsonl")
         (staging / "codebook.yaml").write_text(codebook_to_yaml(result.codebook), encoding="utf-8")
         result.timings["report"] = round(time.perf_counter() - started, 3)
+        result.peak_memory_mb["report"] = peak_rss_mb()
         data = build_run_manifest(result, inputs=inputs, manifest=manifest)
         (staging / "run_manifest.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

@@ -10,10 +10,11 @@ passage is a window of ``passage_sentences`` consecutive sentences.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from narratives.backends import Mapper, local_map
 from narratives.config import SegmentConfig
 from narratives.errors import ConfigError
 from narratives.models import Block, Document, Segment
@@ -187,7 +188,18 @@ def build_segmenter(config: SegmentConfig) -> SpacySegmenter:
     return SpacySegmenter(config)
 
 
-def segment_corpus(documents: Iterable[Document], config: SegmentConfig) -> list[Segment]:
-    """All segments of all documents, in document order."""
-    segmenter = build_segmenter(config)
+SEGMENT_BATCH = 16
+"""Documents per batch of work handed to the backend."""
+
+
+def segment_corpus(
+    documents: Sequence[Document], config: SegmentConfig, *, mapper: Mapper = local_map
+) -> list[Segment]:
+    """All segments of all documents, in document order; batches run through ``mapper``."""
+    batches = [documents[i : i + SEGMENT_BATCH] for i in range(0, len(documents), SEGMENT_BATCH)]
+    return [segment for batch in mapper(_segment_batch, config, batches) for segment in batch]
+
+
+def _segment_batch(config: SegmentConfig, documents: Sequence[Document]) -> list[Segment]:
+    segmenter = build_segmenter(config)  # the spaCy pipeline is cached per process
     return [segment for document in documents for segment in segmenter.segment(document)]

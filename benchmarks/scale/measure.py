@@ -1,0 +1,121 @@
+"""One measured run in a fresh process (so peak memory and model loading are its own).
+
+    python -m benchmarks.scale.measure narratives CORPUS --codebook C --cache DIR --out DIR --json FILE [--set k=v]
+    python -m benchmarks.scale.measure stock RUN_DIR --cache DIR --json FILE [--end-to-end]
+
+``narratives``: ``narratives.pipeline.run`` on CORPUS (its ``manifest.csv`` gives each
+document's newsgroup as ``group``), then clustering quality of the coded segments
+against ``group``. ``stock``: BERTopic 0.17 with its defaults on exactly the coded
+segments of the narratives run in RUN_DIR, given the same embeddings (read from the
+cache, not timed) or, with ``--end-to-end``, embedding them itself with the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+STARTED = time.perf_counter()
+
+
+def quality(labels: np.ndarray, gold: list[str]) -> dict[str, float]:
+    """NMI and ARI against the gold groups (outliers count as one more cluster), outlier and largest shares."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    clustered = labels[labels >= 0]
+    return {
+        "nmi": round(float(normalized_mutual_info_score(gold, labels)), 3),
+        "ari": round(float(adjusted_rand_score(gold, labels)), 3),
+        "outliers": round(float((labels < 0).mean()), 3),
+        "largest": round(float(np.bincount(clustered).max() / len(labels)) if clustered.size else 0.0, 3),
+        "topics": int(len(np.unique(clustered))),
+    }
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_narratives(args: argparse.Namespace) -> dict[str, Any]:
+    from narratives.config import load_config
+    from narratives.pipeline import run
+
+    config = load_config(None, [f"embed.cache_dir={args.cache}", *args.set])
+    corpus = Path(args.corpus)
+    started = time.perf_counter()
+    result = run([corpus], args.codebook, manifest=corpus / "manifest.csv", config=config, out=args.out, force=True)
+    elapsed = time.perf_counter() - started
+    seconds = dict(result.timings)
+    # the run's own "report" time stops before report.html and the figures are drawn; count them too
+    seconds["report"] = round(elapsed - sum(v for k, v in seconds.items() if k != "report"), 3)
+    frame = result.segments_frame()
+    coded = frame[frame["status"] == "coded"]
+    out = {
+        "segments": int(len(frame)),
+        "coded": int(len(coded)),
+        "documents": len(result.corpus.documents),
+        "seconds": seconds,
+        "peak_mb": result.peak_memory_mb,
+        "total_s": round(time.perf_counter() - STARTED, 1),
+        "process_peak_mb": _peak_mb(),
+        "cache": result.cache,
+        "backend": result.backend,
+        "assigned": int((coded["theme"] != "unassigned").sum()),
+    }
+    out.update(quality(coded["cluster"].to_numpy(dtype=np.int64), coded["group"].tolist()))
+    return out
+
+
+def run_stock(args: argparse.Namespace) -> dict[str, Any]:
+    import pandas as pd
+    from bertopic import BERTopic
+
+    from narratives.config import EmbedConfig
+    from narratives.embed import build_embedder
+
+    frame = pd.read_csv(Path(args.corpus) / "segments.csv", dtype={"text": str}, keep_default_na=False)
+    coded = frame[frame["status"] == "coded"]
+    texts = coded["text"].tolist()
+    embedder = build_embedder(EmbedConfig(cache_dir=Path(args.cache)))
+    if args.end_to_end:
+        from sentence_transformers import SentenceTransformer
+
+        started = time.perf_counter()
+        model = SentenceTransformer(str(embedder.embedder.resolved.path), device="cpu")  # type: ignore[attr-defined]
+        topic_model = BERTopic(embedding_model=model)
+        topics, _ = topic_model.fit_transform(texts)
+    else:
+        embeddings = embedder.embed(texts)
+        started = time.perf_counter()
+        topic_model = BERTopic()
+        topics, _ = topic_model.fit_transform(texts, embeddings=embeddings)
+    seconds = time.perf_counter() - started
+    out = {"coded": len(texts), "fit_s": round(seconds, 1), "process_peak_mb": _peak_mb(),
+           "mode": "end-to-end" if args.end_to_end else "precomputed"}
+    out.update(quality(np.asarray(topics, dtype=np.int64), coded["group"].tolist()))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["narratives", "stock"])
+    parser.add_argument("corpus", help="corpus folder (narratives) or a narratives run's output folder (stock)")
+    parser.add_argument("--codebook", default="benchmarks/data/newsgroups-codebook.yaml")
+    parser.add_argument("--cache", required=True)
+    parser.add_argument("--out")
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--set", action="append", default=[])
+    parser.add_argument("--end-to-end", action="store_true")
+    args = parser.parse_args()
+    result = run_narratives(args) if args.what == "narratives" else run_stock(args)
+    Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

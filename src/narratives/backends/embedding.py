@@ -1,0 +1,72 @@
+"""Embedding on a backend's workers, each with its own copy of the model.
+
+Texts the cache does not have are cut into chunks of :data:`EMBED_CHUNK` and embedded by
+the workers; each worker loads the model once and keeps it. Vectors are the same as in
+one process because the embedder gives a text the same vector whatever it is batched
+with (see :class:`~narratives.embed.SentenceTransformerEmbedder`), so the backend keeps
+the embedder's cache identity.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from narratives.backends import Backend
+from narratives.embed import CachedEmbedder
+from narratives.types import Embedder, Vectors
+
+EMBED_CHUNK = 1024
+"""Texts per batch of work sent to a worker."""
+
+
+class BackendEmbedder:
+    """An :class:`~narratives.types.Embedder` whose ``embed`` runs on ``backend``."""
+
+    def __init__(self, embedder: Embedder, backend: Backend) -> None:
+        self.embedder = embedder
+        self.backend = backend
+
+    @property
+    def identity(self) -> str:
+        return self.embedder.identity
+
+    @property
+    def dimension(self) -> int:
+        return self.embedder.dimension
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> Vectors:
+        items = list(texts)
+        if not items:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        pieces = [items[i : i + EMBED_CHUNK] for i in range(0, len(items), EMBED_CHUNK)]
+        return np.concatenate(self.backend.map(_embed, _unloaded(self.embedder), pieces)).astype(np.float32)
+
+    def describe(self) -> dict[str, Any]:
+        describe = getattr(self.embedder, "describe", None)
+        info: dict[str, Any] = dict(describe()) if callable(describe) else {"identity": self.identity}
+        info["backend"] = self.backend.name
+        return info
+
+
+def _unloaded(embedder: Embedder) -> Embedder:
+    """A copy without a loaded model, so workers receive settings, not weights."""
+    if getattr(embedder, "_model", None) is None:
+        return embedder
+    fresh = copy.copy(embedder)
+    fresh._model = None  # type: ignore[attr-defined]
+    return fresh
+
+
+def _embed(embedder: Embedder, texts: list[str]) -> Vectors:
+    return embedder.embed(texts)
+
+
+def on_backend(embedder: CachedEmbedder, backend: Backend) -> CachedEmbedder:
+    """``embedder`` with its cache misses embedded on ``backend`` (unchanged for ``local``)."""
+    if backend.name != "local":
+        embedder.embedder = BackendEmbedder(embedder.embedder, backend)
+    return embedder
