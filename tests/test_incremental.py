@@ -70,7 +70,7 @@ def test_codebook_only_rerun_reuses_embeddings_and_topics(demo_run, repo_dir: Pa
     result = _run(repo_dir / "corpora" / "demo", edited, tmp_path / "out", cache_dir, repo_dir)
 
     assert result.cache["embedded"] == 0
-    assert result.cache["align_embedded"] <= 2  # only the edited theme's label is new text
+    assert 0 < result.cache["align_embedded"] <= 5  # only codebook texts with the new label are new
     assert "reduce" not in result.timings  # nothing was re-fitted
     assert any("cluster cache" in note for note in result.notes)
     assert result.clusters.tolist() == first.clusters.tolist()
