@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from benchmarks.scale.newsgroups import build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,18 +51,21 @@ def _measure(args: list[str], out_json: Path) -> dict[str, Any]:
     return result
 
 
-def measure_size(work: Path, size: int | None, *, stock: bool, stock_e2e: bool, demo: bool = False) -> dict[str, Any]:
+def measure_size(work: Path, size: int | None, *, stock: bool, stock_e2e: bool, demo: bool = False,
+                 settings: tuple[str, ...] = ()) -> dict[str, Any]:
     """Cold, warm and codebook-only runs, and stock BERTopic, for one corpus."""
-    name = "demo" if demo else f"ng{size}"
-    corpus = ROOT / "corpora" / "demo" if demo else work / name
+    base = "demo" if demo else f"ng{size}"
+    name = base + (f" ({', '.join(settings)})" if settings else "")
+    corpus = ROOT / "corpora" / "demo" if demo else work / base
     if not demo and not (corpus / "manifest.csv").exists():
         print(f"building {corpus}: {build(corpus, int(size or 0))}", flush=True)
-    cache = work / f"{name}-cache"
+    slug = "".join(c if c.isalnum() else "-" for c in name)
+    cache = work / f"{slug}-cache"
     shutil.rmtree(cache, ignore_errors=True)
-    runs = work / f"{name}-runs"
+    runs = work / f"{slug}-runs"
     runs.mkdir(parents=True, exist_ok=True)
-    row: dict[str, Any] = {"name": name, "size": size}
-    common = [str(corpus), "--cache", str(cache)]
+    row: dict[str, Any] = {"name": name, "size": size, "settings": list(settings)}
+    common = [str(corpus), "--cache", str(cache), *(f"--set={s}" for s in settings)]
     if demo:
         common += ["--set", "report.by=[country, gender, specialty]"]
     codebook = PHYSICIAN_CODEBOOK if demo else NEWSGROUPS_CODEBOOK
@@ -88,10 +90,10 @@ def measure_size(work: Path, size: int | None, *, stock: bool, stock_e2e: bool, 
 
 
 def slope(rows: list[dict[str, Any]], key: str, stage: str | None = None) -> float | None:
-    """Least-squares slope of log(time) against log(segments) over the newsgroup sizes."""
+    """Least-squares slope of log(time) against log(segments) over the newsgroup sizes (default settings)."""
     points = []
     for row in rows:
-        if row["name"] == "demo" or key not in row:
+        if row["name"] == "demo" or key not in row or row.get("settings"):
             continue
         run = row[key]
         seconds = run["wall_s"] if stage is None else run["seconds"].get(stage)
@@ -136,7 +138,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         stock, e2e = row.get("stock"), row.get("stock_e2e")
         if stock:
             ratio = f"{stock['fit_s'] / max(warm['wall_s'], 1e-9):.1f}× (vs warm)"
-            stock_cells = (f"{stock['fit_s']:.0f} | {stock['nmi']:.2f} / {stock['ari']:.2f} | {stock['outliers']:.0%} | "
+            stock_cells = (f"{stock['fit_s']:.0f} | {stock['nmi']:.2f} / {stock['ari']:.2f} | "
+                           f"{stock['outliers']:.0%} | "
                            f"{stock['largest']:.0%} | {stock['topics']} | {stock['process_peak_mb']:,.0f}")
         else:
             ratio, stock_cells = "n/a", "not run | | | | |"
@@ -151,15 +154,16 @@ def table(rows: list[dict[str, Any]]) -> str:
         )
     slopes = [f"total cold {slope(rows, 'cold')}", f"total warm {slope(rows, 'warm')}"]
     slopes += [f"{s} {slope(rows, 'cold', s)}" for s in STAGES]
-    lines += ["", "Log-log slope of time against coded segments over the newsgroup sizes (1 = linear): "
-              + ", ".join(slopes) + "."]
+    lines += ["", "Log-log slope of time against coded segments over the newsgroup sizes with default settings "
+              "(1 = linear): " + ", ".join(slopes) + "."]
     return "\n".join(lines)
 
 
 def write_section(text: str, notes: str) -> None:
     readme = ROOT / "benchmarks" / "README.md"
     content = readme.read_text(encoding="utf-8")
-    body = f"{SECTION}\n\n`make bench` (`python -m benchmarks.scale --write`), 2 CPU cores, 24 GB.\n\n{text}\n\n{notes}\n"
+    body = (f"{SECTION}\n\n`make bench` (`python -m benchmarks.scale --write`), 2 CPU cores, 24 GB.\n\n"
+            f"{text}\n\n{notes}\n")
     if SECTION in content:
         head, rest = content.split(SECTION, 1)
         tail = rest.split("\n## ", 1)
@@ -183,19 +187,24 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/narratives-bench", help="where corpora, caches and runs go")
     parser.add_argument("--write", action="store_true", help="put the table into benchmarks/README.md")
     parser.add_argument("--table-only", action="store_true", help="rewrite the table from the saved results")
+    parser.add_argument("--set", action="append", default=[],
+                        help="a setting for every run, e.g. align.window=segments")
     args = parser.parse_args()
     saved: dict[str, dict[str, Any]] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not args.table_only:
         work = Path(args.work)
         work.mkdir(parents=True, exist_ok=True)
+        settings = tuple(args.set)
         if not args.no_demo:
-            saved["demo"] = measure_size(work, None, stock=False, stock_e2e=False, demo=True)
+            row = measure_size(work, None, stock=False, stock_e2e=False, demo=True, settings=settings)
+            saved[row["name"]] = row
         for size in (int(s) for s in args.sizes.split(",") if s):
-            saved[f"ng{size}"] = measure_size(work, size, stock=size <= args.stock_up_to,
-                                              stock_e2e=size <= args.stock_e2e_up_to)
+            row = measure_size(work, size, stock=size <= args.stock_up_to, stock_e2e=size <= args.stock_e2e_up_to,
+                               settings=settings)
+            saved[row["name"]] = row
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
-    rows = sorted(saved.values(), key=lambda r: (r["name"] != "demo", r["size"] or 0))
+    rows = sorted(saved.values(), key=lambda r: (r["size"] or 0, r["name"]))
     text = table(rows)
     print(text)
     if args.write:

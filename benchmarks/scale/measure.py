@@ -34,7 +34,7 @@ def quality(labels: np.ndarray, gold: list[str]) -> dict[str, float]:
         "ari": round(float(adjusted_rand_score(gold, labels)), 3),
         "outliers": round(float((labels < 0).mean()), 3),
         "largest": round(float(np.bincount(clustered).max() / len(labels)) if clustered.size else 0.0, 3),
-        "topics": int(len(np.unique(clustered))),
+        "topics": len(np.unique(clustered)),
     }
 
 
@@ -57,8 +57,8 @@ def run_narratives(args: argparse.Namespace) -> dict[str, Any]:
     frame = result.segments_frame()
     coded = frame[frame["status"] == "coded"]
     out = {
-        "segments": int(len(frame)),
-        "coded": int(len(coded)),
+        "segments": len(frame),
+        "coded": len(coded),
         "documents": len(result.corpus.documents),
         "seconds": seconds,
         "peak_mb": result.peak_memory_mb,

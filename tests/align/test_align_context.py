@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from narratives.align.context import WINDOW_CHARS, question_and_window
 from narratives.models import Block, Document
 
@@ -43,3 +45,20 @@ def test_documents_without_turns_get_only_the_window() -> None:
     text = "Doctors leave for pay. They also leave for training."
     doc = Document("p", text, "paper", "p", "p.md", (Block(0, len(text)),))
     assert question_and_window(doc, 23, len(text)) == (None, text)
+
+
+def test_segment_windows_average_the_neighbours_within_reach() -> None:
+    from narratives.align.context import segment_windows
+    from narratives.models import Segment
+
+    def seg(i: int, start: int, end: int, block: int = 0, doc: str = "d") -> Segment:
+        return Segment(segment_id=f"{doc}:s{i}", doc_id=doc, unit="sentence", index=i, block=block,
+                       start=start, end=end, text="x")
+
+    far = WINDOW_CHARS + 50
+    segments = [seg(0, 0, 40), seg(1, 41, 80), seg(2, 80 + far, 120 + far), seg(3, 0, 40, block=1)]
+    vectors = np.eye(4, dtype=np.float32)
+    windows = segment_windows(vectors, segments)
+    assert np.allclose(windows[0], [0.5, 0.5, 0, 0])  # itself and its neighbour; not the far one
+    assert np.allclose(windows[2], [0, 0, 1, 0])  # nobody within reach
+    assert np.allclose(windows[3], [0, 0, 0, 1])  # another block is never context

@@ -53,7 +53,8 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
     for warning in warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
-    console.print(f"Timings: {timing}", highlight=False)
+    peak = max(result.peak_memory_mb.values(), default=0.0)
+    console.print(f"Timings: {timing}" + (f"; peak memory {peak:,.0f} MB" if peak else ""), highlight=False)
     console.print(f"\n[bold green]Reports written to {out}/[/]", highlight=False, soft_wrap=True)
     from narratives.reports.writer import REPORT_FILES
 

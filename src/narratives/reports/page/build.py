@@ -29,7 +29,7 @@ FIGURES_DIR = "figures"
 MORE_PER_THEME = 45
 """Further segments listed per theme after its candidate quotes, highest score first."""
 QUOTES_PER_PAGE = 10
-STAGES = ("load", "segment", "embed", "cluster", "align", "report")
+STAGES = ("load", "segment", "embed", "reduce", "cluster", "align", "report")
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,7 @@ def glance(run: SavedRun, tables: ReportTables) -> dict[str, Any]:
         "inputs": manifest.get("inputs", []),
         "corpus_manifest": manifest.get("corpus_manifest"),
         "timings": [(s, timings[s]) for s in STAGES if s in timings],
+        "peak_mb": max((float(v) for v in manifest.get("peak_memory_mb", {}).values()), default=None),
         "total_seconds": round(sum(float(v) for v in timings.values()), 1),
         "skipped": manifest.get("skipped_files", []),
         "warnings": manifest.get("warnings", []),
