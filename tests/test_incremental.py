@@ -45,7 +45,8 @@ def test_adding_a_transcript_embeds_only_that_transcript(demo_run, repo_dir: Pat
     shutil.copytree(repo_dir / "corpora" / "demo", corpus)
     (corpus / "interviews" / "p19-new.txt").write_text(NEW_TRANSCRIPT, encoding="utf-8")
     with (corpus / "manifest.csv").open("a", encoding="utf-8") as handle:
-        handle.write("interviews/p19-new.txt,int-p19,transcript,New interview,,P19,male,medicine,Canada,2,,2026-11-01\n")
+        handle.write("interviews/p19-new.txt,int-p19,transcript,New interview,,P19,male,medicine,Canada,2,,"
+                     "2026-11-01\n")
     codebook = repo_dir / "configs" / "codebooks" / "physician-migration.yaml"
 
     result = _run(corpus, codebook, tmp_path / "out", cache_dir, repo_dir)  # the demo itself is cached

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
+from tests.cluster.cluster_helpers import blobs
 
 from narratives.cluster import BERTopicClusterer
 from narratives.cluster.cache import ClusterCache, cluster_key
 from narratives.config import ClusterConfig
-from tests.cluster.cluster_helpers import blobs
 
 WORDS = ("pay salary rent", "exam licence visa", "family mother duty")
 
