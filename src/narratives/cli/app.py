@@ -78,7 +78,7 @@ def run(
     ] = None,
     ray_address: Annotated[
         str | None,
-        typer.Option("--ray-address", help="A running Ray cluster (auto, ray://HEAD:10001); default: Ray on this machine."),
+        typer.Option("--ray-address", help="A running Ray cluster (auto, ray://HEAD:10001); default: this machine."),
     ] = None,
 ) -> None:
     """Analyse a corpus and write segments, theme frequencies, quotes, topics and a run manifest."""
