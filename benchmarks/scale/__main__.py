@@ -146,7 +146,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         e2e_cell = f"{e2e['fit_s']:.0f}" if e2e else "not run"
         if e2e:
             ratio += f"; {e2e['fit_s'] / max(cold['wall_s'], 1e-9):.1f}× (e2e vs cold)"
-        quality = "n/a (no labels)" if row["name"] == "demo" else f"{warm['nmi']:.2f} / {warm['ari']:.2f}"
+        quality = "n/a (no labels)" if warm["nmi"] is None else f"{warm['nmi']:.2f} / {warm['ari']:.2f}"
         lines.append(
             f"| {row['name']} | {cold['wall_s']:.0f} | {warm['wall_s']:.0f} | {rerun['wall_s']:.1f} "
             f"| {max(warm['peak_mb'].values()):,.0f} | {quality} | {warm['outliers']:.0%} | {warm['largest']:.0%} "

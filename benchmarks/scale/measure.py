@@ -24,18 +24,23 @@ import numpy as np
 STARTED = time.perf_counter()
 
 
-def quality(labels: np.ndarray, gold: list[str]) -> dict[str, float]:
-    """NMI and ARI against the gold groups (outliers count as one more cluster), outlier and largest shares."""
+def quality(labels: np.ndarray, gold: list[str] | None) -> dict[str, float | None]:
+    """NMI and ARI against the gold groups when there are any (outliers count as one more cluster),
+    and the shares of outliers and of the largest topic."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     clustered = labels[labels >= 0]
     return {
-        "nmi": round(float(normalized_mutual_info_score(gold, labels)), 3),
-        "ari": round(float(adjusted_rand_score(gold, labels)), 3),
+        "nmi": round(float(normalized_mutual_info_score(gold, labels)), 3) if gold else None,
+        "ari": round(float(adjusted_rand_score(gold, labels)), 3) if gold else None,
         "outliers": round(float((labels < 0).mean()), 3),
         "largest": round(float(np.bincount(clustered).max() / len(labels)) if clustered.size else 0.0, 3),
         "topics": len(np.unique(clustered)),
     }
+
+
+def _gold(frame: Any) -> list[str] | None:
+    return frame["group"].tolist() if "group" in frame.columns else None
 
 
 def _peak_mb() -> float:
@@ -68,7 +73,7 @@ def run_narratives(args: argparse.Namespace) -> dict[str, Any]:
         "backend": result.backend,
         "assigned": int((coded["theme"] != "unassigned").sum()),
     }
-    out.update(quality(coded["cluster"].to_numpy(dtype=np.int64), coded["group"].tolist()))
+    out.update(quality(coded["cluster"].to_numpy(dtype=np.int64), _gold(coded)))
     return out
 
 
@@ -98,7 +103,7 @@ def run_stock(args: argparse.Namespace) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     out = {"coded": len(texts), "fit_s": round(seconds, 1), "process_peak_mb": _peak_mb(),
            "mode": "end-to-end" if args.end_to_end else "precomputed"}
-    out.update(quality(np.asarray(topics, dtype=np.int64), coded["group"].tolist()))
+    out.update(quality(np.asarray(topics, dtype=np.int64), _gold(coded)))
     return out
 
 
