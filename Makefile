@@ -41,8 +41,8 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(PY) -m pytest
 
-# Speed and scale (issue 6): 20 Newsgroups at 10k, 30k and 100k sentences and the demo, cold,
-# warm and codebook-only, beside stock BERTopic; about an hour. Writes benchmarks/README.md.
+# Speed and scale (issue 6): the demo and 20 Newsgroups at 10k and 30k sentences, cold, warm and
+# codebook-only, beside stock BERTopic; about 30 minutes on 2 cores. Writes benchmarks/README.md.
 bench: $(STAMP)
 	$(PY) -m benchmarks.scale --write
 

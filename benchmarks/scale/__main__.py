@@ -1,6 +1,6 @@
 """Speed and scale of ``narratives run`` against stock BERTopic, written into benchmarks/README.md.
 
-    python -m benchmarks.scale [--sizes 10000,30000,100000] [--stock-up-to 100000] [--write]
+    python -m benchmarks.scale [--sizes 10000,30000] [--stock-up-to 30000] [--set align.window=segments] [--write]
     make bench
 
 For each size a 20 Newsgroups corpus of that many sentences is built
@@ -178,9 +178,9 @@ NOTES_FILE = ROOT / "benchmarks" / "scale" / "NOTES.md"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="10000,30000,100000",
-                        help="newsgroup sentences per corpus, comma-separated (300000 takes hours cold)")
-    parser.add_argument("--stock-up-to", type=int, default=100_000, help="largest size stock BERTopic runs at")
+    parser.add_argument("--sizes", default="10000,30000",
+                        help="newsgroup sentences per corpus, comma-separated (100000 takes hours cold)")
+    parser.add_argument("--stock-up-to", type=int, default=30_000, help="largest size stock BERTopic runs at")
     parser.add_argument("--stock-e2e-up-to", type=int, default=10_000,
                         help="largest size stock BERTopic also embeds itself (end to end)")
     parser.add_argument("--no-demo", action="store_true")

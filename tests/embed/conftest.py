@@ -1,4 +1,4 @@
-"""Fixtures for the embedding stage: the packaged model, a loaded embedder, a fake embedder."""
+"""Fixtures for the embedding stage: the packaged model, loaded embedders, a fake embedder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from narratives.embed import ResolvedModel, SentenceTransformerEmbedder, resolve_model
+from narratives.embed import OnnxEmbedder, ResolvedModel, SentenceTransformerEmbedder, resolve_model
 from narratives.types import Vectors
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -51,6 +51,23 @@ def model_copy(tmp_path_factory: pytest.TempPathFactory, packaged_model: Resolve
 def st_embedder(packaged_model: ResolvedModel) -> Iterator[SentenceTransformerEmbedder]:
     """The real model, loaded once per session with the network blocked during the load."""
     embedder = SentenceTransformerEmbedder(packaged_model)  # default batch size: same identity as runs
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", _refuse_connect)
+        patch.setattr(socket.socket, "connect_ex", _refuse_connect)
+        embedder.embed(["warm-up"])
+    yield embedder
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder shared by the ONNX tests, so the model is exported once per session."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder(packaged_model: ResolvedModel, onnx_cache: Path) -> Iterator[OnnxEmbedder]:
+    """The fp32 ONNX embedder, exported and loaded once per session with the network blocked."""
+    embedder = OnnxEmbedder(packaged_model, onnx_cache)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(socket.socket, "connect", _refuse_connect)
         patch.setattr(socket.socket, "connect_ex", _refuse_connect)

@@ -7,8 +7,11 @@ be embedded (a fully cached run never imports them).
 
 from __future__ import annotations
 
+import importlib.util
+
 from narratives.config import EmbedConfig
 from narratives.embed.cache import CachedEmbedder, CacheWarning, EmbeddingCache, EmbedStats, text_key
+from narratives.embed.onnx_backend import OnnxEmbedder
 from narratives.embed.resolve import (
     ModelInfo,
     ModelManifest,
@@ -18,14 +21,19 @@ from narratives.embed.resolve import (
     verify_model,
 )
 from narratives.embed.sentence_transformers import SentenceTransformerEmbedder
+from narratives.errors import ConfigError
+from narratives.registry import Registry
+from narratives.types import Embedder
 
 __all__ = [
+    "BACKENDS",
     "CacheWarning",
     "CachedEmbedder",
     "EmbedStats",
     "EmbeddingCache",
     "ModelInfo",
     "ModelManifest",
+    "OnnxEmbedder",
     "ResolvedModel",
     "SentenceTransformerEmbedder",
     "build_embedder",
@@ -36,13 +44,47 @@ __all__ = [
 ]
 
 
+BACKENDS: Registry[Embedder] = Registry("embed backend")
+"""Every embedder implemented, by ``embed.backend`` name; the config offers those that passed
+the agreement gate (``benchmarks/onnx_agreement.py``)."""
+
+
+@BACKENDS.register("torch")
+def _torch(resolved: ResolvedModel, config: EmbedConfig) -> Embedder:
+    return SentenceTransformerEmbedder(resolved, batch_size=config.batch_size, device=config.device)
+
+
+def _needs_onnxruntime(backend: str) -> None:
+    missing = [name for name in ("onnxruntime", "onnx") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            f"embed.backend '{backend}' needs {' and '.join(missing)}, which is not installed; install it "
+            "with: pip install 'onnxruntime>=1.20' 'onnx>=1.16', or set embed.backend=torch"
+        )
+
+
+@BACKENDS.register("onnx")
+def _onnx(resolved: ResolvedModel, config: EmbedConfig) -> Embedder:
+    _needs_onnxruntime("onnx")
+    return OnnxEmbedder(
+        resolved, config.resolved_cache_dir(), batch_size=config.batch_size, threads=config.threads
+    )
+
+
+@BACKENDS.register("onnx-int8")
+def _onnx_int8(resolved: ResolvedModel, config: EmbedConfig) -> Embedder:
+    _needs_onnxruntime("onnx-int8")
+    return OnnxEmbedder(resolved, config.resolved_cache_dir(), int8=True, threads=config.threads)
+
+
 def build_embedder(config: EmbedConfig) -> CachedEmbedder:
     """The configured model (resolved and verified now, loaded on first use) behind the disk cache.
 
     Raises:
+        ConfigError: the backend is unknown, or needs onnxruntime and it is not installed.
         ModelError: the model is unknown, not installed, or (``ModelIntegrityError``) fails
             its hash check.
     """
+    factory = BACKENDS.get(config.backend)
     resolved = resolve_model(config.model, allow_network=config.allow_network)
-    embedder = SentenceTransformerEmbedder(resolved, batch_size=config.batch_size, device=config.device)
-    return CachedEmbedder(embedder, EmbeddingCache(config.resolved_cache_dir()))
+    return CachedEmbedder(factory(resolved, config), EmbeddingCache(config.resolved_cache_dir()))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from narratives.embed._batching import BATCHING, filled, fixed_shape_batches, progress_bar
 from narratives.embed._texts import as_text_list
 from narratives.embed.resolve import ResolvedModel
 from narratives.errors import ModelError
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 _OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-BATCHING = "fixed"
-"""Names the batching scheme in :attr:`SentenceTransformerEmbedder.identity` (``+fixed16``)."""
 
 
 @contextmanager
@@ -64,27 +63,6 @@ def _no_transformers_progress() -> Iterator[None]:
     finally:
         if was_enabled:
             hf_logging.enable_progress_bar()
-
-
-@contextmanager
-def _progress_bar(enabled: bool, n_texts: int, n_batches: int) -> Iterator[Callable[[], None]]:
-    """One rich progress bar over batches on stderr; a no-op ``advance`` when disabled."""
-    if not enabled:
-        yield lambda: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("batches"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(f"Embedding {n_texts:,} segments", total=n_batches)
-        yield lambda: bar.advance(task)
 
 
 class SentenceTransformerEmbedder:
@@ -184,9 +162,9 @@ class SentenceTransformerEmbedder:
         batches = self._fixed_shape_batches(model, items)
         out = np.empty((len(items), self._dimension_of(model)), dtype=np.float32)
         size = self.batch_size
-        with _progress_bar(progress, len(items), len(batches)) as advance:
+        with progress_bar(progress, len(items), len(batches)) as advance:
             for batch in batches:
-                texts = [items[i] for i in batch] + [items[batch[-1]]] * (size - len(batch))
+                texts = [items[i] for i in filled(batch, size)]
                 vectors = model.encode(
                     texts, batch_size=size, show_progress_bar=False, convert_to_numpy=True,
                     normalize_embeddings=True,
@@ -199,15 +177,7 @@ class SentenceTransformerEmbedder:
         """Indices of ``items`` in batches of at most ``batch_size`` texts of one token length."""
         limit = model.max_seq_length
         lengths = [len(ids) for ids in model.tokenizer(items, truncation=True, max_length=limit)["input_ids"]]
-        groups: dict[int, list[int]] = {}
-        for i, length in enumerate(lengths):
-            groups.setdefault(length, []).append(i)
-        return [
-            members[j : j + self.batch_size]
-            for length in sorted(groups, reverse=True)
-            for members in (groups[length],)
-            for j in range(0, len(members), self.batch_size)
-        ]
+        return fixed_shape_batches(lengths, self.batch_size)
 
     def describe(self) -> dict[str, Any]:
         """What the run manifest records about the model."""
