@@ -1,0 +1,56 @@
+"""Fixed-shape batching and the progress bar, shared by the embedders.
+
+A text's vector must not depend on the texts embedded with it. Every forward pass
+therefore has one shape: ``batch_size`` texts of one token length, so nothing is
+padded; a short batch is filled with copies of its last text, whose rows are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+BATCHING = "fixed"
+"""Names the batching scheme in an embedder's identity (``+fixed16``)."""
+
+
+def fixed_shape_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices into ``lengths`` in batches of at most ``batch_size`` texts of one token length.
+
+    Longest texts first; within a length, input order.
+    """
+    groups: dict[int, list[int]] = {}
+    for i, length in enumerate(lengths):
+        groups.setdefault(length, []).append(i)
+    return [
+        members[j : j + batch_size]
+        for length in sorted(groups, reverse=True)
+        for members in (groups[length],)
+        for j in range(0, len(members), batch_size)
+    ]
+
+
+def filled(batch: Sequence[int], batch_size: int) -> list[int]:
+    """``batch`` padded to ``batch_size`` entries with copies of its last index."""
+    return [*batch, *[batch[-1]] * (batch_size - len(batch))]
+
+
+@contextmanager
+def progress_bar(enabled: bool, n_texts: int, n_batches: int) -> Iterator[Callable[[], None]]:
+    """One rich progress bar over batches on stderr; a no-op ``advance`` when disabled."""
+    if not enabled:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("batches"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(f"Embedding {n_texts:,} segments", total=n_batches)
+        yield lambda: bar.advance(task)
