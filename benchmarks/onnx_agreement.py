@@ -37,6 +37,7 @@ import numpy as np
 
 from narratives.config import EmbedConfig, RunConfig, load_config
 from narratives.embed import BACKENDS, resolve_model
+from narratives.embed.onnx_backend import default_threads
 from narratives.models import Assignment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -208,7 +209,7 @@ def table(measured: dict[str, Measured]) -> tuple[str, dict[str, bool]]:
         verdict = "default" if name == "torch" else ("yes" if offered[name] else "no")
         lines.append(
             f"| {name} | {m.texts_per_s:.0f} | {m.texts_per_s / torch.texts_per_s:.2f}x | {m.load_s:.1f} "
-            f"| {m.cos_min:.4f} / {m.cos_mean:.4f} | {cell(demo)} | {cell(news)} | {cell(sub)} | {verdict} |"
+            f"| {m.cos_min:.6f} / {m.cos_mean:.6f} | {cell(demo)} | {cell(news)} | {cell(sub)} | {verdict} |"
         )
     return "\n".join(lines), offered
 
@@ -222,10 +223,11 @@ def notes(
     gold = ", ".join(f"{name} {m.gold_accuracy:.1%}" for name, m in measured.items() if m.gold_accuracy is not None)
     return "\n".join([
         f"- Speed: {sentences:,} newsgroup sentences, best of interleaved rounds (1-minute load average up to "
-        f"{load:.1f} on {os.cpu_count()} cores during the run), 2 threads; torch and onnx run fixed-shape "
-        "batches of 16, int8 one text per pass (dynamic quantisation scales activations by the whole batch's range, "
-        "so in a batch a text's int8 vector depends on its neighbours). Cold load: a fresh process, imports included, "
-        f"export already on disk. The one-off export took {export:.1f} s (fp32) plus {quantise:.1f} s (int8).",
+        f"{load:.1f} on {os.cpu_count()} cores during the run), {default_threads()} threads; torch and onnx run "
+        "fixed-shape batches of 16, int8 one text per pass (dynamic quantisation scales activations by the whole "
+        "batch's range, so in a batch a text's int8 vector depends on its neighbours). Cold load: a fresh process, "
+        "imports included, export already on disk. The one-off export, in a process that had loaded torch, took "
+        f"{export:.1f} s (fp32) plus {quantise:.1f} s (int8).",
         f"- Agreement: `narratives.pipeline.run` per backend, theme (`unassigned` included) of each coded segment vs "
         "torch, segments that differ in brackets: the demo corpus with `configs/demo.yaml` "
         f"({counts['demo']:,} coded segments), and "
@@ -233,7 +235,7 @@ def notes(
         "`benchmarks/data/newsgroups-codebook.yaml` and the default config.",
         "- int8 is `quantize_dynamic` with int8 weights, one scale per output channel. With one scale per tensor "
         "(its default) the same benchmark gave cosine min / mean 0.7825 / 0.9524 and theme agreement 82.0% (demo) and "
-        "90.2% (newsgroups), under load; per channel was chosen on 600 think-aloud passages outside both corpora.",
+        "90.2% (newsgroups); per channel was chosen on 600 think-aloud passages outside both corpora.",
         f"- Sentences coded as their post's newsgroup: {gold} (the codebook is a yardstick, not a classifier).",
         f"- Offered (at least {GATE:.0%} theme agreement on both corpora): "
         + (", ".join(f"`embed.backend: {name}`" for name in chosen) if chosen else "none; the ONNX module stays, "

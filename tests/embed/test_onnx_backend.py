@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from narratives.config import EmbedConfig
+from narratives.config import EmbedConfig, load_config
 from narratives.embed import CachedEmbedder, OnnxEmbedder, ResolvedModel, SentenceTransformerEmbedder, build_embedder
 from narratives.embed._onnx_export import read_layout
-from narratives.errors import ModelError
+from narratives.errors import ConfigError, ModelError
 
 TEXTS = [
     "I left Lagos because the hospital had no equipment and the pay came months late.",
@@ -106,3 +107,21 @@ def test_int8_runs_one_text_per_pass_and_is_batch_invariant(
     assert int8.model_file.name == "model-int8.onnx" and int8.batch_size == 1
     assert np.array_equal(np.vstack([int8.embed([text]) for text in TEXTS]), batch)
     assert np.sum(batch * onnx_embedder.embed(TEXTS), axis=1).min() > 0.9
+
+
+def test_only_backends_that_passed_the_agreement_gate_are_offered() -> None:
+    assert load_config(None, ["embed.backend=onnx"]).embed.backend == "onnx"
+    with pytest.raises(ConfigError, match=r"embed\.backend"):
+        load_config(None, ["embed.backend=onnx-int8"])  # 92.6% theme agreement on the demo: not offered
+
+
+@pytest.mark.slow
+def test_a_damaged_export_is_made_again(
+    onnx_embedder: OnnxEmbedder, packaged_model: ResolvedModel, tmp_path: Path
+) -> None:
+    int8 = OnnxEmbedder(packaged_model, tmp_path, int8=True)
+    int8.export_dir.mkdir(parents=True)
+    shutil.copy(onnx_embedder.model_file, int8.export_dir / "model.onnx")
+    int8.model_file.write_bytes(b"half a model")  # damaged, say by a copy cut short
+    assert int8.embed(TEXTS[:1]).shape == (1, 384)
+    assert int8.export_seconds is not None and int8.model_file.stat().st_size > 1_000_000

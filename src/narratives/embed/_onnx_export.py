@@ -158,7 +158,7 @@ class _QuietRoot(logging.Filter):
 
 
 def _probe_inputs(tokenizer: Any, names: list[str]) -> dict[str, np.ndarray]:
-    """Two texts of different lengths, right-padded with 0, so the graph learns to mask."""
+    """Two texts of different lengths, right-padded with 0: the trace sees a masked batch."""
     encodings = tokenizer.encode_batch(list(_PROBE))
     width = max(len(e.ids) for e in encodings)
     fields = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
@@ -185,8 +185,12 @@ def export_fp32(layout: Layout, tokenizer: Any, target: Path) -> None:
     from narratives.embed.sentence_transformers import _no_transformers_progress, offline_hub
 
     from_pretrained: Any = AutoModel.from_pretrained
-    with offline_hub(), _no_transformers_progress():
-        model = from_pretrained(str(layout.transformer_dir), local_files_only=True, attn_implementation="eager")
+    folder = layout.transformer_dir
+    try:
+        with offline_hub(), _no_transformers_progress():
+            model = from_pretrained(str(folder), local_files_only=True, attn_implementation="eager")
+    except Exception as exc:  # torch/transformers raise many types; name the folder and cause
+        raise ModelError(f"could not load {folder} to export it to ONNX: {exc}") from exc
     model.eval()
     names = [name for name in INPUTS if name in inspect.signature(model.forward).parameters]
 
@@ -206,17 +210,19 @@ def export_fp32(layout: Layout, tokenizer: Any, target: Path) -> None:
         expected = wrapper(*arguments).numpy()
     with atomic_target(target) as temporary, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer warnings
-        torch.onnx.export(
-            wrapper, arguments, str(temporary), dynamo=False, input_names=names,
-            output_names=["token_embeddings"], dynamic_axes=axes, opset_version=OPSET,
-        )
-        model.eval()
+        try:
+            torch.onnx.export(
+                wrapper, arguments, str(temporary), dynamo=False, input_names=names,
+                output_names=["token_embeddings"], dynamic_axes=axes, opset_version=OPSET,
+            )
+        except (RuntimeError, TypeError, ValueError) as exc:  # OSError (disk full...) is the caller's
+            raise ModelError(f"torch.onnx.export failed for {folder}: {exc}; use embed.backend=torch") from exc
         got = open_session(temporary, threads=1).run(None, probe)[0]
         mask = probe["attention_mask"].astype(bool) if "attention_mask" in probe else np.ones(got.shape[:2], bool)
         difference = float(np.abs(got - expected)[mask].max())
         if difference > _EXPORT_TOLERANCE:
             raise ModelError(
-                f"the ONNX export of {layout.transformer_dir} differs from torch by {difference:.2g} "
+                f"the ONNX export of {folder} differs from torch by {difference:.2g} "
                 "on a probe sentence; use embed.backend=torch"
             )
 
@@ -236,6 +242,10 @@ def quantize_int8(source: Path, target: Path) -> None:
     try:
         with atomic_target(target) as temporary:
             quantize_dynamic(source, temporary, weight_type=QuantType.QInt8, per_channel=True)
+    except OSError:
+        raise
+    except Exception as exc:  # onnx and onnxruntime raise many types; name the file and cause
+        raise ModelError(f"could not quantise {source} to int8: {exc}") from exc
     finally:
         root.removeFilter(quiet)
 
