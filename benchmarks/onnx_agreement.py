@@ -245,16 +245,9 @@ def notes(
 
 
 def write_section(text: str) -> None:
-    readme = REPO / "benchmarks" / "README.md"
-    content = readme.read_text(encoding="utf-8")
-    body = f"{SECTION}\n\n`.venv/bin/python benchmarks/onnx_agreement.py --write`\n\n{text}\n"
-    if SECTION in content:
-        head, rest = content.split(SECTION, 1)
-        tail = rest.split("\n## ", 1)
-        content = head + body + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        content = content.rstrip("\n") + "\n\n" + body
-    readme.write_text(content, encoding="utf-8")
+    from benchmarks.readme import replace_section
+
+    replace_section(SECTION, f"`.venv/bin/python benchmarks/onnx_agreement.py --write`\n\n{text}")
 
 
 def main() -> None:

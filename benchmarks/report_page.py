@@ -119,21 +119,14 @@ def table(rows: list[dict[str, object]]) -> str:
 
 
 def write_section(text: str) -> None:
-    readme = ROOT / "benchmarks" / "README.md"
-    content = readme.read_text(encoding="utf-8")
-    body = (
-        f"{SECTION}\n\n`python benchmarks/report_page.py --write`: the demo run's page, and the same run with its\n"
+    from benchmarks.readme import replace_section
+
+    replace_section(SECTION, (
+        "`python benchmarks/report_page.py --write`: the demo run's page, and the same run with its\n"
         "segments repeated to 10,000 and 50,000 rows, rebuilt as `narratives report` does. The topic map gets the\n"
         "repeats too, up to the 3,000 points a run samples at most, and each theme lists at most 50 quotes, so\n"
-        "the page stops growing; what grows is the counting. 2 CPU cores.\n\n" + text + "\n"
-    )
-    if SECTION in content:
-        head, rest = content.split(SECTION, 1)
-        tail = rest.split("\n## ", 1)
-        content = head + body + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        content = content.rstrip("\n") + "\n\n" + body
-    readme.write_text(content, encoding="utf-8")
+        "the page stops growing; what grows is the counting. 2 CPU cores.\n\n" + text
+    ))
 
 
 def main() -> None:

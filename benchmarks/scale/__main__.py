@@ -160,17 +160,10 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def write_section(text: str, notes: str) -> None:
-    readme = ROOT / "benchmarks" / "README.md"
-    content = readme.read_text(encoding="utf-8")
-    body = (f"{SECTION}\n\n`make bench` (`python -m benchmarks.scale --write`), 2 CPU cores, 24 GB.\n\n"
-            f"{text}\n\n{notes}\n")
-    if SECTION in content:
-        head, rest = content.split(SECTION, 1)
-        tail = rest.split("\n## ", 1)
-        content = head + body + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        content = content.rstrip("\n") + "\n\n" + body
-    readme.write_text(content, encoding="utf-8")
+    from benchmarks.readme import replace_section
+
+    intro = "`make bench` (`python -m benchmarks.scale --write`), 2 CPU cores, 24 GB."
+    replace_section(SECTION, f"{intro}\n\n{text}\n\n{notes}")
 
 
 NOTES_FILE = ROOT / "benchmarks" / "scale" / "NOTES.md"
