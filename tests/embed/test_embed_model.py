@@ -110,3 +110,16 @@ def test_a_texts_vector_does_not_depend_on_what_it_is_embedded_with(packaged_mod
     reversed_order = list(reversed(range(len(texts))))
     assert np.array_equal(embedder.embed([texts[i] for i in reversed_order]), together[reversed_order])
     assert np.array_equal(embedder.embed(texts[5:17:3]), together[5:17:3])
+
+
+def test_a_pickled_embedder_carries_settings_not_weights(st_embedder: SentenceTransformerEmbedder) -> None:
+    """What a Ray worker receives: a few KB, which loads its own model and gives the same vectors."""
+    import pickle
+
+    text = ["The salary did not cover the rent."]
+    vector = st_embedder.embed(text)
+    blob = pickle.dumps(st_embedder)
+    copy = pickle.loads(blob)
+    assert st_embedder.loaded and not copy.loaded
+    assert len(blob) < 10_000
+    assert np.array_equal(copy.embed(text), vector)

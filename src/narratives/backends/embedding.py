@@ -9,7 +9,6 @@ the embedder's cache identity.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,22 +42,14 @@ class BackendEmbedder:
         if not items:
             return np.empty((0, self.dimension), dtype=np.float32)
         pieces = [items[i : i + EMBED_CHUNK] for i in range(0, len(items), EMBED_CHUNK)]
-        return np.concatenate(self.backend.map(_embed, _unloaded(self.embedder), pieces)).astype(np.float32)
+        # the embedder pickles without its loaded model: each worker loads its own once
+        return np.concatenate(self.backend.map(_embed, self.embedder, pieces)).astype(np.float32)
 
     def describe(self) -> dict[str, Any]:
         describe = getattr(self.embedder, "describe", None)
         info: dict[str, Any] = dict(describe()) if callable(describe) else {"identity": self.identity}
         info["backend"] = self.backend.name
         return info
-
-
-def _unloaded(embedder: Embedder) -> Embedder:
-    """A copy without a loaded model, so workers receive settings, not weights."""
-    if getattr(embedder, "_model", None) is None:
-        return embedder
-    fresh = copy.copy(embedder)
-    fresh._model = None  # type: ignore[attr-defined]
-    return fresh
 
 
 def _embed(embedder: Embedder, texts: list[str]) -> Vectors:

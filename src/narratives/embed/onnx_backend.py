@@ -213,16 +213,8 @@ class OnnxEmbedder:
 
     def describe(self) -> dict[str, Any]:
         """What the run manifest records about the model."""
-        model = self.resolved
         return {
-            "name": model.name,
-            "identity": self.identity,
-            "source": model.source,
-            "path": str(model.path),
-            "sha256": model.sha256,
-            "package": model.package,
-            "package_version": model.package_version,
-            "dimension": model.dimension,
+            **self.resolved.describe(self.identity),
             "batch_size": self.batch_size,
             "device": "cpu",
             "embed_backend": self.backend,

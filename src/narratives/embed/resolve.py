@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -111,6 +111,19 @@ class ResolvedModel:
     def identity(self) -> str:
         """``name@<first 16 hex of the weights hash>``; the embedding cache is keyed on it."""
         return f"{self.name}@{self.sha256[:16]}"
+
+    def describe(self, identity: str) -> dict[str, Any]:
+        """What the run manifest records about the model, under the embedder's ``identity``."""
+        return {
+            "name": self.name,
+            "identity": identity,
+            "source": self.source,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "package": self.package,
+            "package_version": self.package_version,
+            "dimension": self.dimension,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,12 @@ class SentenceTransformerEmbedder:
         self.load_seconds: float | None = None
         """Wall time of the model load, once it has happened."""
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Settings without the loaded model, so a copy sent to a worker process loads its own."""
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
+
     @property
     def identity(self) -> str:
         """``name@sha256[:16]`` of the weights plus the batching scheme; never loads the model.
@@ -181,16 +187,4 @@ class SentenceTransformerEmbedder:
 
     def describe(self) -> dict[str, Any]:
         """What the run manifest records about the model."""
-        model = self.resolved
-        return {
-            "name": model.name,
-            "identity": self.identity,
-            "source": model.source,
-            "path": str(model.path),
-            "sha256": model.sha256,
-            "package": model.package,
-            "package_version": model.package_version,
-            "dimension": model.dimension,
-            "batch_size": self.batch_size,
-            "device": self.device,
-        }
+        return {**self.resolved.describe(self.identity), "batch_size": self.batch_size, "device": self.device}
