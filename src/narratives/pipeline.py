@@ -263,8 +263,9 @@ ALIGN_CHUNK = 10_000
 
 def assign_in_chunks(aligner: Aligner, vectors: Vectors, backend: Backend) -> list[Assignment]:
     """``aligner.assign`` over fixed chunks of rows, run by ``backend`` (each row is coded alone)."""
-    pieces = [vectors[i : i + ALIGN_CHUNK] for i in range(0, len(vectors), ALIGN_CHUNK)]
-    return [a for chunk in backend.map(_assign, aligner, pieces) for a in chunk]
+    from narratives.backends import batches
+
+    return [a for chunk in backend.map(_assign, aligner, batches(vectors, ALIGN_CHUNK)) for a in chunk]
 
 
 def _assign(aligner: Aligner, vectors: Vectors) -> list[Assignment]:

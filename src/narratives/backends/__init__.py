@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from narratives.config import BackendConfig
 
@@ -31,6 +31,24 @@ Y = TypeVar("Y")
 Mapper = Callable[[Callable[[S, X], Y], S, Sequence[X]], list[Y]]
 """``mapper(fn, shared, items)`` returns ``[fn(shared, item) for item in items]``, possibly
 computed elsewhere: ``shared`` is sent to each worker once. :meth:`Backend.map` is one."""
+
+
+class _Sliceable(Protocol):
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: slice, /) -> Any: ...
+
+
+B = TypeVar("B", bound=_Sliceable)
+
+
+def batches(items: B, size: int) -> list[B]:
+    """``items`` cut by position into consecutive pieces of ``size`` (the last may be shorter).
+
+    Work is always cut this way, never by the number of workers, so results do not depend
+    on where the pieces run.
+    """
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def local_map(fn: Callable[[S, X], Y], shared: S, items: Sequence[X]) -> list[Y]:
@@ -92,4 +110,4 @@ def build_backend(config: BackendConfig) -> Backend:
     return LocalBackend()
 
 
-__all__ = ["Backend", "LocalBackend", "Mapper", "build_backend", "local_map"]
+__all__ = ["Backend", "LocalBackend", "Mapper", "batches", "build_backend", "local_map"]

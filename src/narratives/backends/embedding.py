@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from narratives.backends import Backend
+from narratives.backends import Backend, batches
 from narratives.embed import CachedEmbedder
 from narratives.types import Embedder, Vectors
 
@@ -41,7 +41,7 @@ class BackendEmbedder:
         items = list(texts)
         if not items:
             return np.empty((0, self.dimension), dtype=np.float32)
-        pieces = [items[i : i + EMBED_CHUNK] for i in range(0, len(items), EMBED_CHUNK)]
+        pieces = batches(items, EMBED_CHUNK)
         # the embedder pickles without its loaded model: each worker loads its own once
         return np.concatenate(self.backend.map(_embed, self.embedder, pieces)).astype(np.float32)
 

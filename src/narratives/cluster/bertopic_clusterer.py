@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from narratives.backends import Mapper, local_map
+from narratives.backends import Mapper, batches, local_map
 from narratives.cluster.keywords import build_vectorizer, clean_for_keywords, distinct_keywords, make_label
 from narratives.cluster.layout import layout_2d, map_sample
-from narratives.cluster.placement import FittedMap, chunks, fit_rows, place
+from narratives.cluster.placement import PLACE_CHUNK, FittedMap, fit_rows, place
 from narratives.cluster.sizing import MAX_CLUSTER_SHARE, MIN_SEGMENTS, ClusterSizes, choose_sizes, keyword_min_df
 from narratives.config import ClusterConfig
 from narratives.models import Topic
@@ -160,7 +160,7 @@ class BERTopicClusterer:
         labels = np.empty(n, dtype=np.int64)
         reduced[sample], labels[sample] = reduced_sample, sample_labels
         rest = np.setdiff1d(np.arange(n, dtype=np.intp), sample, assume_unique=True)
-        pieces = chunks(rest)
+        pieces = batches(rest, PLACE_CHUNK)
         for rows, (chunk_reduced, chunk_labels) in zip(
             pieces, mapper(place, fitted, [vectors[rows] for rows in pieces]), strict=True
         ):

@@ -49,8 +49,3 @@ def fit_rows(n: int, limit: int, seed: int) -> NDArray[np.intp]:
         return np.arange(n, dtype=np.intp)
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n, size=limit, replace=False)).astype(np.intp)
-
-
-def chunks(rows: NDArray[np.intp], size: int = PLACE_CHUNK) -> list[NDArray[np.intp]]:
-    """``rows`` cut into consecutive pieces of ``size`` (the last may be shorter)."""
-    return [rows[i : i + size] for i in range(0, len(rows), size)]

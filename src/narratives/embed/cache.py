@@ -12,7 +12,7 @@ import hashlib
 import sqlite3
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from narratives.backends import batches
 from narratives.embed._texts import as_text_list
 from narratives.types import Embedder, Vectors
 
@@ -46,11 +47,6 @@ class CacheWarning(UserWarning):
 def text_key(text: str) -> bytes:
     """The 32-byte sha256 of ``text`` (UTF-8; lone surrogates kept, not rejected)."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class EmbeddingCache:
@@ -171,7 +167,7 @@ class EmbeddingCache:
 
         def work(conn: sqlite3.Connection) -> dict[bytes, Vectors]:
             found: dict[bytes, Vectors] = {}
-            for chunk in _chunks(unique):
+            for chunk in batches(unique, CHUNK):
                 marks = ",".join("?" * len(chunk))
                 query = (
                     "SELECT text_sha256, dim, vector FROM embeddings "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from narratives.backends import Mapper, local_map
+from narratives.backends import Mapper, batches, local_map
 from narratives.errors import InputError, LoaderError
 from narratives.loaders.document import load_document, slugify
 from narratives.loaders.manifest import MANIFEST_NAMES, ManifestEntry, read_manifest
@@ -115,8 +115,7 @@ def load_corpus(
                             "ignored")
     jobs = [(file, doc_id, entries.get(file.resolve()))
             for file, doc_id in zip(files, _assign_ids(files, entries), strict=True)]
-    batches = [jobs[i : i + LOAD_BATCH] for i in range(0, len(jobs), LOAD_BATCH)]
-    loaded_files = [item for batch in mapper(_load_batch, None, batches) for item in batch]
+    loaded_files = [item for batch in mapper(_load_batch, None, batches(jobs, LOAD_BATCH)) for item in batch]
     documents = tuple(item for item in loaded_files if isinstance(item, Document))
     skipped = tuple(item for item in loaded_files if isinstance(item, SkippedFile))
     return Corpus(documents, skipped, tuple(warnings))

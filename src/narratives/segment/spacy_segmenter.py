@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from narratives.backends import Mapper, local_map
+from narratives.backends import Mapper, batches, local_map
 from narratives.config import SegmentConfig
 from narratives.errors import ConfigError
 from narratives.models import Block, Document, Segment
@@ -196,8 +196,8 @@ def segment_corpus(
     documents: Sequence[Document], config: SegmentConfig, *, mapper: Mapper = local_map
 ) -> list[Segment]:
     """All segments of all documents, in document order; batches run through ``mapper``."""
-    batches = [documents[i : i + SEGMENT_BATCH] for i in range(0, len(documents), SEGMENT_BATCH)]
-    return [segment for batch in mapper(_segment_batch, config, batches) for segment in batch]
+    work = batches(documents, SEGMENT_BATCH)
+    return [segment for batch in mapper(_segment_batch, config, work) for segment in batch]
 
 
 def _segment_batch(config: SegmentConfig, documents: Sequence[Document]) -> list[Segment]:
