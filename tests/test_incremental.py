@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import narratives
+from narratives.segment.cache import segments_key
 
 pytestmark = pytest.mark.slow
 
@@ -75,5 +76,8 @@ def test_codebook_only_rerun_reuses_embeddings_and_topics(demo_run, repo_dir: Pa
     assert "reduce" not in result.timings  # nothing was re-fitted
     assert any("cluster cache" in note for note in result.notes)
     assert result.clusters.tolist() == first.clusters.tolist()
+    assert result.segments == first.segments  # rebuilt from the segment cache, not segmented again
+    key = segments_key(result.corpus.documents, result.config.segment)
+    assert (cache_dir / "segments" / f"{key}.npz").exists()
     assert [t.label for t in result.topics] == [t.label for t in first.topics]
     assert result.segments_frame().loc[lambda f: f["theme"] == "economic-disenfranchisement"].shape[0] > 0

@@ -37,6 +37,7 @@ from benchmarks.scale.newsgroups import build
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
 SECTION = "## Speed and scale (issue 6)"
+RUNS = ("cold", "warm", "rerun")
 STAGES = ("load", "segment", "embed", "reduce", "cluster", "align", "report")
 NEWSGROUPS_CODEBOOK = "benchmarks/data/newsgroups-codebook.yaml"
 PHYSICIAN_CODEBOOK = "configs/codebooks/physician-migration.yaml"
@@ -52,8 +53,8 @@ def _measure(args: list[str], out_json: Path) -> dict[str, Any]:
 
 
 def measure_size(work: Path, size: int | None, *, stock: bool, stock_e2e: bool, demo: bool = False,
-                 settings: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Cold, warm and codebook-only runs, and stock BERTopic, for one corpus."""
+                 settings: tuple[str, ...] = (), runs: tuple[str, ...] = RUNS) -> dict[str, Any]:
+    """Cold, warm and codebook-only runs (those named in ``runs``), and stock BERTopic, for one corpus."""
     base = "demo" if demo else f"ng{size}"
     name = base + (f" ({', '.join(settings)})" if settings else "")
     corpus = ROOT / "corpora" / "demo" if demo else work / base
@@ -61,31 +62,33 @@ def measure_size(work: Path, size: int | None, *, stock: bool, stock_e2e: bool, 
         print(f"building {corpus}: {build(corpus, int(size or 0))}", flush=True)
     slug = "".join(c if c.isalnum() else "-" for c in name)
     cache = work / f"{slug}-cache"
-    shutil.rmtree(cache, ignore_errors=True)
-    runs = work / f"{slug}-runs"
-    runs.mkdir(parents=True, exist_ok=True)
+    if "cold" in runs:
+        shutil.rmtree(cache, ignore_errors=True)
+    out = work / f"{slug}-runs"
+    out.mkdir(parents=True, exist_ok=True)
     row: dict[str, Any] = {"name": name, "size": size, "settings": list(settings)}
     common = [str(corpus), "--cache", str(cache), *(f"--set={s}" for s in settings)]
     if demo:
         common += ["--set", "report.by=[country, gender, specialty]"]
     codebook = PHYSICIAN_CODEBOOK if demo else NEWSGROUPS_CODEBOOK
-    for label in ("cold", "warm"):
+    for label in (r for r in ("cold", "warm") if r in runs):
         if label == "warm":
             shutil.rmtree(cache / "clusters", ignore_errors=True)  # warm = embeddings cached, clustering redone
         print(f"{name}: {label} run", flush=True)
-        row[label] = _measure(["narratives", *common, "--codebook", codebook, "--out", str(runs / label)],
-                              runs / f"{label}.json")
-    print(f"{name}: codebook-only rerun", flush=True)
-    other = NEWSGROUPS_CODEBOOK if demo else PHYSICIAN_CODEBOOK
-    row["rerun"] = _measure(["narratives", *common, "--codebook", other, "--out", str(runs / "rerun")],
-                            runs / "rerun.json")
+        row[label] = _measure(["narratives", *common, "--codebook", codebook, "--out", str(out / label)],
+                              out / f"{label}.json")
+    if "rerun" in runs:
+        print(f"{name}: codebook-only rerun", flush=True)
+        other = NEWSGROUPS_CODEBOOK if demo else PHYSICIAN_CODEBOOK
+        row["rerun"] = _measure(["narratives", *common, "--codebook", other, "--out", str(out / "rerun")],
+                                out / "rerun.json")
     if stock:
         print(f"{name}: stock BERTopic, pre-computed embeddings", flush=True)
-        row["stock"] = _measure(["stock", str(runs / "cold"), "--cache", str(cache)], runs / "stock.json")
+        row["stock"] = _measure(["stock", str(out / "cold"), "--cache", str(cache)], out / "stock.json")
     if stock_e2e:
         print(f"{name}: stock BERTopic, end to end", flush=True)
-        row["stock_e2e"] = _measure(["stock", str(runs / "cold"), "--cache", str(cache), "--end-to-end"],
-                                    runs / "stock_e2e.json")
+        row["stock_e2e"] = _measure(["stock", str(out / "cold"), "--cache", str(cache), "--end-to-end"],
+                                    out / "stock_e2e.json")
     return row
 
 
@@ -134,10 +137,11 @@ def table(rows: list[dict[str, Any]]) -> str:
         "| --- " * 17 + "|",
     ]
     for row in rows:
-        cold, warm, rerun = row["cold"], row["warm"], row["rerun"]
+        cold, warm, rerun = row["cold"], row.get("warm"), row.get("rerun")
+        clustered = warm or cold  # quality is the same clustering either way
         stock, e2e = row.get("stock"), row.get("stock_e2e")
         if stock:
-            ratio = f"{stock['fit_s'] / max(warm['wall_s'], 1e-9):.1f}× (vs warm)"
+            ratio = f"{stock['fit_s'] / max(warm['wall_s'], 1e-9):.1f}× (vs warm)" if warm else "n/a"
             stock_cells = (f"{stock['fit_s']:.0f} | {stock['nmi']:.2f} / {stock['ari']:.2f} | "
                            f"{stock['outliers']:.0%} | "
                            f"{stock['largest']:.0%} | {stock['topics']} | {stock['process_peak_mb']:,.0f}")
@@ -146,11 +150,14 @@ def table(rows: list[dict[str, Any]]) -> str:
         e2e_cell = f"{e2e['fit_s']:.0f}" if e2e else "not run"
         if e2e:
             ratio += f"; {e2e['fit_s'] / max(cold['wall_s'], 1e-9):.1f}× (e2e vs cold)"
-        quality = "n/a (no labels)" if warm["nmi"] is None else f"{warm['nmi']:.2f} / {warm['ari']:.2f}"
+        nmi = clustered["nmi"]
+        quality = "n/a (no labels)" if nmi is None else f"{nmi:.2f} / {clustered['ari']:.2f}"
+        warm_cells = (f"{warm['wall_s']:.0f} | " if warm else "not run | ") + (
+            f"{rerun['wall_s']:.1f} | " if rerun else "not run | ")
+        warm_cells += f"{max(warm['peak_mb'].values()):,.0f}" if warm else "not run"
         lines.append(
-            f"| {row['name']} | {cold['wall_s']:.0f} | {warm['wall_s']:.0f} | {rerun['wall_s']:.1f} "
-            f"| {max(warm['peak_mb'].values()):,.0f} | {quality} | {warm['outliers']:.0%} | {warm['largest']:.0%} "
-            f"| {warm['topics']} | {stock_cells} | {e2e_cell} | {ratio} |"
+            f"| {row['name']} | {cold['wall_s']:.0f} | {warm_cells} | {quality} | {clustered['outliers']:.0%} "
+            f"| {clustered['largest']:.0%} | {clustered['topics']} | {stock_cells} | {e2e_cell} | {ratio} |"
         )
     slopes = [f"total cold {slope(rows, 'cold')}", f"total warm {slope(rows, 'warm')}"]
     slopes += [f"{s} {slope(rows, 'cold', s)}" for s in STAGES]
@@ -177,6 +184,8 @@ def main() -> None:
     parser.add_argument("--stock-e2e-up-to", type=int, default=10_000,
                         help="largest size stock BERTopic also embeds itself (end to end)")
     parser.add_argument("--no-demo", action="store_true")
+    parser.add_argument("--runs", default=",".join(RUNS),
+                        help="which of cold,warm,rerun to measure (without cold the cache is kept)")
     parser.add_argument("--work", default="/tmp/narratives-bench", help="where corpora, caches and runs go")
     parser.add_argument("--write", action="store_true", help="put the table into benchmarks/README.md")
     parser.add_argument("--table-only", action="store_true", help="rewrite the table from the saved results")
@@ -188,12 +197,15 @@ def main() -> None:
         work = Path(args.work)
         work.mkdir(parents=True, exist_ok=True)
         settings = tuple(args.set)
+        runs = tuple(r for r in args.runs.split(",") if r)
+        if unknown := set(runs) - set(RUNS):
+            parser.error(f"--runs: unknown {', '.join(sorted(unknown))}; choose from {', '.join(RUNS)}")
         if not args.no_demo:
-            row = measure_size(work, None, stock=False, stock_e2e=False, demo=True, settings=settings)
+            row = measure_size(work, None, stock=False, stock_e2e=False, demo=True, settings=settings, runs=runs)
             saved[row["name"]] = row
         for size in (int(s) for s in args.sizes.split(",") if s):
             row = measure_size(work, size, stock=size <= args.stock_up_to, stock_e2e=size <= args.stock_e2e_up_to,
-                               settings=settings)
+                               settings=settings, runs=runs)
             saved[row["name"]] = row
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")

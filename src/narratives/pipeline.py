@@ -69,13 +69,20 @@ def analyse(
     from narratives.cluster.context import with_context
     from narratives.embed import build_embedder
     from narratives.segment import segment_corpus
+    from narratives.segment.cache import SegmentCache, segments_key
 
     meter = StageMeter() if meter is None else meter
     backend = LocalBackend() if backend is None else backend
     notes: list[str] = []
     with meter.stage("segment"):
         on_stage(f"Segmenting {len(corpus.documents)} documents into {config.segment.unit}s")
-        segments = tuple(segment_corpus(corpus.documents, config.segment, mapper=backend.map))
+        segment_cache = SegmentCache(config.embed.resolved_cache_dir())
+        segment_key = segments_key(corpus.documents, config.segment)
+        found = segment_cache.get(segment_key, corpus.documents)
+        if found is None:
+            found = segment_corpus(corpus.documents, config.segment, mapper=backend.map)
+            segment_cache.put(segment_key, found, corpus.documents)
+        segments = tuple(found)
         kinds = {d.doc_id: d.kind for d in corpus.documents}
         status = tuple(_status(s, kinds[s.doc_id], config) for s in segments)
     coded_idx = [i for i, s in enumerate(status) if s == "coded"]

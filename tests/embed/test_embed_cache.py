@@ -37,6 +37,26 @@ def test_second_call_embeds_nothing_and_returns_identical_rows(tmp_path: Path, f
     assert embedder.last_stats.summary() == "embedded 0 new segments, 4 from cache"
 
 
+def test_an_interrupted_run_keeps_the_chunks_it_finished(tmp_path: Path, fake_embedder: type,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("narratives.embed.cache.STORE_EVERY", 2)
+    texts = [f"Sentence number {i} about the ward." for i in range(5)]
+
+    class StopsOnThirdChunk(fake_embedder):  # type: ignore[misc,valid-type]
+        def embed(self, batch, *, progress=False):  # type: ignore[no-untyped-def]
+            if len(self.calls) == 2:
+                raise KeyboardInterrupt  # the researcher pressed Ctrl-C
+            return super().embed(batch, progress=progress)
+
+    with pytest.raises(KeyboardInterrupt):
+        CachedEmbedder(StopsOnThirdChunk(), EmbeddingCache(tmp_path)).embed(texts)
+
+    resumed = fake_embedder()
+    vectors = CachedEmbedder(resumed, EmbeddingCache(tmp_path)).embed(texts)
+    assert resumed.embedded == 1  # four of five were stored before the interruption
+    assert np.array_equal(vectors, fake_embedder().embed(texts))
+
+
 def test_rows_come_back_in_input_order_with_partial_hits(tmp_path: Path, fake_embedder: type) -> None:
     inner = fake_embedder()
     embedder = CachedEmbedder(inner, EmbeddingCache(tmp_path))

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from narratives.cluster.context import BLEND_ROWS
 from narratives.models import Document, Segment
 from narratives.types import Embedder, Vectors
 
@@ -111,9 +112,13 @@ def blend_question_and_window(
     asked = sorted({q for q, _ in pairs if q})
     question_rows = {q: i for i, q in enumerate(asked)}
     questions = embedder.embed(asked) if asked else np.zeros((0, embeddings.shape[1]), dtype=np.float32)
-    blended = embeddings.astype(np.float64) + weight * windows.astype(np.float64)
-    for i, (question, _) in enumerate(pairs):
-        if question:
-            blended[i] += weight * questions[question_rows[question]]
-    blended /= np.maximum(np.linalg.norm(blended, axis=1, keepdims=True), 1e-12)
-    return blended.astype(np.float32)
+    question_of = np.array([question_rows[q] if q else -1 for q, _ in pairs], dtype=np.int64)
+    out = np.empty(embeddings.shape, dtype=np.float32)
+    for lo in range(0, len(embeddings), BLEND_ROWS):  # row by row in effect; chunks bound the float64 copies
+        hi = min(lo + BLEND_ROWS, len(embeddings))
+        blended = embeddings[lo:hi].astype(np.float64) + weight * windows[lo:hi].astype(np.float64)
+        for i in np.flatnonzero(question_of[lo:hi] >= 0):
+            blended[i] += weight * questions[question_of[lo + i]]
+        blended /= np.maximum(np.linalg.norm(blended, axis=1, keepdims=True), 1e-12)
+        out[lo:hi] = blended
+    return out

@@ -20,17 +20,27 @@ import numpy as np
 from narratives.models import Segment
 from narratives.types import Vectors
 
+BLEND_ROWS = 65_536
+"""Rows blended at a time: bounds the float64 working copy (about 200 MB at 384 dimensions)."""
+
 
 def with_context(embeddings: Vectors, segments: Sequence[Segment], weight: float) -> Vectors:
     """Blend each row with its same-block neighbours; rows follow ``segments``."""
     if weight <= 0 or len(segments) < 2:
         return embeddings
-    blended = embeddings.astype(np.float64, copy=True)
     same_block = np.array(
         [a.doc_id == b.doc_id and a.block == b.block for a, b in pairwise(segments)]
     )
-    prev_rows = np.flatnonzero(same_block)
-    blended[prev_rows + 1] += weight * embeddings[prev_rows]  # the segment before
-    blended[prev_rows] += weight * embeddings[prev_rows + 1]  # the segment after
-    blended /= np.maximum(np.linalg.norm(blended, axis=1, keepdims=True), 1e-12)
-    return blended.astype(np.float32)
+    out = np.empty(embeddings.shape, dtype=np.float32)
+    n = len(embeddings)
+    for lo in range(0, n, BLEND_ROWS):  # row by row in effect; chunks bound the float64 copies
+        hi = min(lo + BLEND_ROWS, n)
+        blended = embeddings[lo:hi].astype(np.float64)
+        start = max(lo, 1)
+        has_previous = start + np.flatnonzero(same_block[start - 1 : hi - 1])
+        has_next = lo + np.flatnonzero(same_block[lo : min(hi, n - 1)])
+        blended[has_previous - lo] += weight * embeddings[has_previous - 1]  # the segment before
+        blended[has_next - lo] += weight * embeddings[has_next + 1]  # the segment after
+        blended /= np.maximum(np.linalg.norm(blended, axis=1, keepdims=True), 1e-12)
+        out[lo:hi] = blended
+    return out

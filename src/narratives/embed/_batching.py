@@ -36,8 +36,8 @@ def filled(batch: Sequence[int], batch_size: int) -> list[int]:
 
 
 @contextmanager
-def progress_bar(enabled: bool, n_texts: int, n_batches: int) -> Iterator[Callable[[], None]]:
-    """One rich progress bar over batches on stderr; a no-op ``advance`` when disabled."""
+def progress_bar(enabled: bool, n_texts: int, n_batches: int, *, unit: str = "batches") -> Iterator[Callable[[], None]]:
+    """One rich progress bar over batches (or chunks) on stderr; a no-op ``advance`` when disabled."""
     if not enabled:
         yield lambda: None
         return
@@ -48,7 +48,7 @@ def progress_bar(enabled: bool, n_texts: int, n_batches: int) -> Iterator[Callab
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("batches"),
+        TextColumn(unit),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True)) as bar:

@@ -21,34 +21,50 @@ COLUMNS = [
 ]
 
 
+_NONE = (0, 0, 0)
+
+
+def _counts(frame: pd.DataFrame, keys: list[str]) -> dict[object, tuple[int, int, int]]:
+    """Segments, documents and distinct (document, speaker) pairs for each value of ``keys``."""
+    if frame.empty:
+        return {}
+    grouped = frame.groupby(keys, sort=False)
+    segments = grouped.size()
+    documents = grouped["doc_id"].nunique()
+    spoken = frame[frame["speaker"].notna()]
+    pairs = spoken["doc_id"].astype(str) + "\0" + spoken["speaker"].astype(str)
+    speakers = pairs.groupby([spoken[k] for k in keys], sort=False).nunique()
+    return {key: (int(n), int(documents[key]), int(speakers.get(key, 0))) for key, n in segments.items()}
+
+
 def _rows_for_group(frame: pd.DataFrame, codebook: Codebook, breakdown: str, group: str) -> list[dict]:
     total = len(frame)
+    themes = _counts(frame, ["theme"])
+    subthemes = _counts(frame, ["theme", "subtheme"])
     rows = []
-    theme_ids = [t.id for t in codebook.themes] + [UNASSIGNED]
-    for theme_id in theme_ids:
-        in_theme = frame[frame["theme"] == theme_id]
-        rows.append(_row(breakdown, group, "theme", theme_id, "", in_theme, total))
+    for theme_id in [t.id for t in codebook.themes] + [UNASSIGNED]:
+        rows.append(_row(breakdown, group, "theme", theme_id, "", themes.get(theme_id, _NONE), total))
         if theme_id == UNASSIGNED:
             continue
         for sub in codebook.subthemes(theme_id):
-            rows.append(_row(breakdown, group, "subtheme", theme_id, sub.id,
-                             in_theme[in_theme["subtheme"] == sub.id], total))
+            counts = subthemes.get((theme_id, sub.id), _NONE)
+            rows.append(_row(breakdown, group, "subtheme", theme_id, sub.id, counts, total))
     return rows
 
 
 def _row(breakdown: str, group: str, level: str, theme: str, subtheme: str,
-         part: pd.DataFrame, total: int) -> dict:
-    speakers = part.dropna(subset=["speaker"])
+         counts: tuple[int, int, int], total: int) -> dict:
+    segments, documents, speakers = counts
     return {
         "breakdown": breakdown,
         "group": group,
         "level": level,
         "theme": theme,
         "subtheme": subtheme,
-        "segments": len(part),
-        "share": round(len(part) / total, 4) if total else 0.0,
-        "documents": part["doc_id"].nunique(),
-        "speakers": len(set(zip(speakers["doc_id"], speakers["speaker"], strict=True))),
+        "segments": segments,
+        "share": round(segments / total, 4) if total else 0.0,
+        "documents": documents,
+        "speakers": speakers,
         "group_segments": total,
     }
 

