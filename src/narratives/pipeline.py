@@ -67,6 +67,7 @@ def analyse(
     from narratives.cluster import build_clusterer
     from narratives.cluster.cache import ClusterCache, cluster_key
     from narratives.cluster.context import with_context
+    from narratives.cluster.jit_cache import cache_umap_compilation
     from narratives.embed import build_embedder
     from narratives.segment import segment_corpus
     from narratives.segment.cache import SegmentCache, segments_key
@@ -108,6 +109,7 @@ def analyse(
             clustered = cached
             notes.append("topics reused from the cluster cache: same vectors, texts and cluster settings")
         else:
+            cache_umap_compilation(config.embed.resolved_cache_dir() / "numba")
             clusterer = build_clusterer(config.cluster, config.seed)
             clustered = clusterer.fit(texts, context, ids, mapper=backend.map)
             steps = getattr(clusterer, "timings_", {})

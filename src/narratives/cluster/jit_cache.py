@@ -1,0 +1,45 @@
+"""Keep UMAP's compiled code between runs.
+
+UMAP compiles its numba functions on first use in every process, about 10 seconds on
+2 cores, and does not ask numba to cache most of them. :func:`cache_umap_compilation`
+turns numba's own on-disk cache on for them, in ``<cache_dir>/numba``, so only the first
+clustering on a machine pays. The machine code is the same either way, so are the
+results; numba keys each entry by the source file, the signature and the CPU, and
+recompiles when any of them changes (a UMAP upgrade, another machine).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_enabled: set[Path] = set()
+
+
+def cache_umap_compilation(directory: Path) -> bool:
+    """Cache UMAP's compiled functions in ``directory``; ``False`` if that was not possible
+    (the run then compiles as usual, only slower)."""
+    if directory in _enabled:
+        return True
+    try:
+        import numba.core.config as numba_config
+        import umap.umap_  # noqa: F401  (imports the modules whose functions are compiled)
+        from numba.core.caching import NullCache
+        from numba.core.dispatcher import Dispatcher
+
+        directory.mkdir(parents=True, exist_ok=True)
+        previous = getattr(numba_config, "CACHE_DIR", "")
+        setattr(numba_config, "CACHE_DIR", str(directory))  # noqa: B010  (numba's config is untyped)
+        try:
+            for name, module in list(sys.modules.items()):
+                if name != "umap" and not name.startswith("umap."):
+                    continue
+                for value in list(vars(module).values()):
+                    if isinstance(value, Dispatcher) and isinstance(getattr(value, "_cache", None), NullCache):
+                        value.enable_caching()
+        finally:
+            setattr(numba_config, "CACHE_DIR", previous)  # noqa: B010
+    except Exception:  # numba internals moved, or the folder is not writable
+        return False
+    _enabled.add(directory)
+    return True
