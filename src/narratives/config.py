@@ -130,6 +130,9 @@ class ReportConfig(_Strict):
     context_chars: int = Field(default=160, ge=0)
     diversity: float = Field(default=0.7, ge=0.0, le=1.0)
     """MMR trade-off for quotes: 1.0 = pure score, lower = more diverse."""
+    figures: bool = True
+    """Draw ``figures/*.png|svg`` for papers. ``false`` saves a few seconds per run while you
+    iterate on the codebook; ``narratives report RUN_DIR`` draws them later."""
 
 
 class BackendConfig(_Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from markupsafe import escape
 from narratives.errors import ConfigError
 from narratives.reports.page.build import MORE_PER_THEME, anchor, build_charts, write_report
 from narratives.reports.run_dir import load_run
+from narratives.reports.writer import write_reports
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +47,19 @@ def test_page_shows_every_theme_with_its_quotes_highlighted_and_anchored(demo_ru
         assert f'id="{anchor(quote.segment_id)}"' in page
         assert f"<mark>{escape(quote.text)}</mark>" in page
         assert f"[{quote.start}:{quote.end}]" in page
+
+
+def test_figures_can_be_left_for_later(demo_run, repo_dir: Path, tmp_path: Path):
+    result, _ = demo_run
+    report = result.config.report.model_copy(update={"figures": False})
+    quick = dataclasses.replace(result, config=result.config.model_copy(update={"report": report}),
+                                timings=dict(result.timings), peak_memory_mb=dict(result.peak_memory_mb))
+    corpus = repo_dir / "corpora" / "demo"
+    out = write_reports(quick, tmp_path / "run", inputs=[corpus], manifest=corpus / "manifest.csv")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert not (out / "figures").exists()
+    assert "figures/themes.png" not in page and "Plotly.newPlot" in page
+    assert write_report(out).figures  # `narratives report` draws them afterwards
 
 
 def test_report_rebuild_is_identical_and_loads_no_model(demo_run, tmp_path: Path):

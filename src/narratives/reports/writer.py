@@ -55,7 +55,8 @@ def write_reports(
         (staging / "run_manifest.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        write_report(staging)  # from the files just written, exactly as `narratives report` rebuilds it
+        # from the files just written, exactly as `narratives report` rebuilds it
+        write_report(staging, figures=result.config.report.figures)
     return out
 
 
