@@ -206,7 +206,7 @@ def main() -> None:
         for size in (int(s) for s in args.sizes.split(",") if s):
             row = measure_size(work, size, stock=size <= args.stock_up_to, stock_e2e=size <= args.stock_e2e_up_to,
                                settings=settings, runs=runs)
-            saved[row["name"]] = row
+            saved[row["name"]] = {**saved.get(row["name"], {}), **row}  # runs not measured now keep their figures
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
     rows = sorted(saved.values(), key=lambda r: (r["size"] or 0, r["name"]))
