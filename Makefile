@@ -42,7 +42,7 @@ test: $(STAMP) browser
 	$(PY) -m pytest
 
 # Speed and scale (issue 6): the demo and 20 Newsgroups at 10k and 30k sentences, cold, warm and
-# codebook-only, beside stock BERTopic; about 30 minutes on 2 cores. Writes benchmarks/README.md.
+# codebook-only, beside stock BERTopic; about 25 minutes on 2 cores. Writes benchmarks/README.md.
 bench: $(STAMP)
 	$(PY) -m benchmarks.scale --write
 

@@ -179,7 +179,7 @@ NOTES_FILE = ROOT / "benchmarks" / "scale" / "NOTES.md"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,30000",
-                        help="newsgroup sentences per corpus, comma-separated (100000 takes hours cold)")
+                        help="newsgroup sentences per corpus, comma-separated (100000 takes about 25 minutes cold)")
     parser.add_argument("--stock-up-to", type=int, default=30_000, help="largest size stock BERTopic runs at")
     parser.add_argument("--stock-e2e-up-to", type=int, default=10_000,
                         help="largest size stock BERTopic also embeds itself (end to end)")
