@@ -37,9 +37,7 @@ def test_second_call_embeds_nothing_and_returns_identical_rows(tmp_path: Path, f
     assert embedder.last_stats.summary() == "embedded 0 new segments, 4 from cache"
 
 
-def test_an_interrupted_run_keeps_the_chunks_it_finished(tmp_path: Path, fake_embedder: type,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("narratives.embed.cache.STORE_EVERY", 2)
+def test_an_interrupted_run_keeps_the_chunks_it_finished(tmp_path: Path, fake_embedder: type) -> None:
     texts = [f"Sentence number {i} about the ward." for i in range(5)]
 
     class StopsOnThirdChunk(fake_embedder):  # type: ignore[misc,valid-type]
@@ -49,7 +47,7 @@ def test_an_interrupted_run_keeps_the_chunks_it_finished(tmp_path: Path, fake_em
             return super().embed(batch, progress=progress)
 
     with pytest.raises(KeyboardInterrupt):
-        CachedEmbedder(StopsOnThirdChunk(), EmbeddingCache(tmp_path)).embed(texts)
+        CachedEmbedder(StopsOnThirdChunk(), EmbeddingCache(tmp_path), store_every=2).embed(texts)
 
     resumed = fake_embedder()
     vectors = CachedEmbedder(resumed, EmbeddingCache(tmp_path)).embed(texts)

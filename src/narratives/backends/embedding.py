@@ -20,6 +20,9 @@ from narratives.types import Embedder, Vectors
 
 EMBED_CHUNK = 1024
 """Texts per batch of work sent to a worker."""
+REMOTE_STORE_EVERY = 131_072
+"""New texts per write to the cache when workers embed: each call starts the workers anew
+(about 20 s for a Ray Data actor pool), so they get larger pieces of work than in-process."""
 
 
 class BackendEmbedder:
@@ -60,4 +63,5 @@ def on_backend(embedder: CachedEmbedder, backend: Backend) -> CachedEmbedder:
     """``embedder`` with its cache misses embedded on ``backend`` (unchanged for ``local``)."""
     if backend.name != "local":
         embedder.embedder = BackendEmbedder(embedder.embedder, backend)
+        embedder.store_every = max(embedder.store_every, REMOTE_STORE_EVERY)
     return embedder

@@ -244,9 +244,11 @@ class CachedEmbedder:
     are the inner embedder's.
     """
 
-    def __init__(self, embedder: Embedder, cache: EmbeddingCache) -> None:
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache, *, store_every: int = STORE_EVERY) -> None:
         self.embedder = embedder
         self.cache = cache
+        self.store_every = store_every
+        """New texts embedded between writes to the cache."""
         self.last_stats = EmbedStats()
         self.stats = EmbedStats()
         """Cumulative over every call on this object."""
@@ -291,13 +293,13 @@ class CachedEmbedder:
         return out
 
     def _embed_and_store(self, missing: dict[bytes, str], progress: bool) -> dict[bytes, Vectors]:
-        """Embed ``missing`` in chunks of :data:`STORE_EVERY`, storing each chunk as soon as it is done,
+        """Embed ``missing`` in chunks of ``store_every`` texts, storing each chunk as soon as it is done,
         so an interrupted run keeps what it embedded. Texts go in order of length, so a chunk's
         texts share few token lengths and its fixed-shape batches stay full."""
         from narratives.embed._batching import progress_bar
 
         keys = sorted(missing, key=lambda key: len(missing[key]))
-        chunks = batches(keys, STORE_EVERY)
+        chunks = batches(keys, self.store_every)
         fresh: dict[bytes, Vectors] = {}
         with progress_bar(progress and len(chunks) > 1, len(keys), len(chunks), unit="chunks") as advance:
             for chunk in chunks:
