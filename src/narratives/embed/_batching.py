@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+import numpy as np
+
+from narratives.types import Vectors
+
 BATCHING = "fixed"
 """Names the batching scheme in an embedder's identity (``+fixed16``)."""
 
@@ -33,6 +37,21 @@ def fixed_shape_batches(lengths: Sequence[int], batch_size: int) -> list[list[in
 def filled(batch: Sequence[int], batch_size: int) -> list[int]:
     """``batch`` padded to ``batch_size`` entries with copies of its last index."""
     return [*batch, *[batch[-1]] * (batch_size - len(batch))]
+
+
+def embed_in_fixed_shapes(
+    lengths: Sequence[int], batch_size: int, dimension: int, forward: Callable[[list[int]], Vectors],
+    *, progress: bool = False,
+) -> Vectors:
+    """One row per text: ``forward`` gets the indices of exactly ``batch_size`` texts of one token
+    length (``lengths`` gives each text's) and returns their vectors; the filler rows are dropped."""
+    groups = fixed_shape_batches(lengths, batch_size)
+    out = np.empty((len(lengths), dimension), dtype=np.float32)
+    with progress_bar(progress, len(lengths), len(groups)) as advance:
+        for batch in groups:
+            out[batch] = forward(filled(batch, batch_size))[: len(batch)]
+            advance()
+    return out
 
 
 @contextmanager

@@ -29,6 +29,8 @@ from narratives.errors import ModelError
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 """Transformer inputs, in this order, of those the model's ``forward`` takes."""
+TOKEN_FIELDS = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
+"""Graph input name → attribute of a ``tokenizers`` encoding that feeds it."""
 OPSET = 17
 POOLING_MODES = ("cls", "max", "mean", "mean_sqrt_len")
 """Pooling modes supported, in the order sentence-transformers concatenates them."""
@@ -161,10 +163,9 @@ def _probe_inputs(tokenizer: Any, names: list[str]) -> dict[str, np.ndarray]:
     """Two texts of different lengths, right-padded with 0: the trace sees a masked batch."""
     encodings = tokenizer.encode_batch(list(_PROBE))
     width = max(len(e.ids) for e in encodings)
-    fields = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
     return {
         name: np.array(
-            [getattr(e, fields[name]) + [0] * (width - len(e.ids)) for e in encodings], dtype=np.int64
+            [getattr(e, TOKEN_FIELDS[name]) + [0] * (width - len(e.ids)) for e in encodings], dtype=np.int64
         )
         for name in names
     }

@@ -17,8 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from narratives.embed._batching import BATCHING, filled, fixed_shape_batches, progress_bar
-from narratives.embed._onnx_export import Layout, export_fp32, open_session, pool, quantize_int8, read_layout
+from narratives.embed._batching import BATCHING, embed_in_fixed_shapes
+from narratives.embed._onnx_export import (
+    TOKEN_FIELDS,
+    Layout,
+    export_fp32,
+    open_session,
+    pool,
+    quantize_int8,
+    read_layout,
+)
 from narratives.embed._texts import as_text_list
 from narratives.embed.resolve import ResolvedModel
 from narratives.errors import ModelError
@@ -26,7 +34,6 @@ from narratives.types import Vectors
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
-_FIELDS = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
 
 
 def default_threads() -> int:
@@ -174,7 +181,7 @@ class OnnxEmbedder:
             except Exception as again:
                 raise ModelError(f"onnxruntime cannot load {self.model_file}: {exc}; then {again}") from again
         self._input_names = [node.name for node in session.get_inputs()]
-        unknown = sorted(set(self._input_names) - set(_FIELDS))
+        unknown = sorted(set(self._input_names) - set(TOKEN_FIELDS))
         if unknown:
             raise ModelError(f"{self.model_file}: unexpected graph inputs {', '.join(unknown)}")
         self._tokenizer = tokenizer
@@ -196,20 +203,18 @@ class OnnxEmbedder:
         layout = self.layout
         prepared = [text.lower() for text in items] if layout.do_lower_case else items
         encodings = self._tokenizer.encode_batch(prepared)
-        batches = fixed_shape_batches([len(e.ids) for e in encodings], self.batch_size)
-        out = np.empty((len(items), layout.dimension), dtype=np.float32)
-        with progress_bar(progress, len(items), len(batches)) as advance:
-            for batch in batches:
-                rows = [encodings[i] for i in filled(batch, self.batch_size)]
-                feed = {
-                    name: np.array([getattr(e, _FIELDS[name]) for e in rows], dtype=np.int64)
-                    for name in self._input_names
-                }
-                tokens = session.run(None, feed)[0]
-                mask = np.array([e.attention_mask for e in rows], dtype=np.int64)
-                out[batch] = pool(tokens, mask, layout)[: len(batch)]
-                advance()
-        return out
+
+        def forward(rows: list[int]) -> Vectors:
+            batch = [encodings[i] for i in rows]
+            feed = {
+                name: np.array([getattr(e, TOKEN_FIELDS[name]) for e in batch], dtype=np.int64)
+                for name in self._input_names
+            }
+            mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
+            return pool(session.run(None, feed)[0], mask, layout)
+
+        lengths = [len(e.ids) for e in encodings]
+        return embed_in_fixed_shapes(lengths, self.batch_size, layout.dimension, forward, progress=progress)
 
     def describe(self) -> dict[str, Any]:
         """What the run manifest records about the model."""

