@@ -95,7 +95,11 @@ class ClusterConfig(_Strict):
 class AlignConfig(_Strict):
     """How segments and clusters are matched to the codebook."""
 
-    method: str = "calibrated"
+    method: str = "learned"
+    """``learned`` (default): learns from coded examples when given (a fine-tuned model, a
+    second multilingual model and a classifier with the codebook as prior) and codes as
+    ``calibrated`` without them; ``calibrated``: codebook similarity plus a logistic regression
+    on the examples; ``prototype``: cosine similarity only."""
     threshold: float = Field(default=0.25, ge=0.0, le=1.0)
     """Segments scoring below this are ``unassigned``. With ``calibrated`` a score is the
     probability that the theme is right; with ``prototype`` it is a cosine similarity."""
@@ -115,6 +119,15 @@ class AlignConfig(_Strict):
     characters either side; ``segments`` averages the vectors of the segments in that window,
     which embeds nothing more (embedding the windows took 120 of 247 s of a cold 10k-sentence run;
     demo gold, right theme among coded segments: 0.66 vs 0.70 with ``text``)."""
+    extra_models: tuple[str, ...] = ("multilingual-e5-small",)
+    """``learned`` with examples: further embedding models whose vectors join the run's model's as
+    features (frozen). multilingual-e5-small added 6 points on the usability set
+    (benchmarks/README.md) and reads Urdu; ``[]`` uses the run's model alone."""
+    tune_epochs: int = Field(default=2, ge=0, le=20)
+    """``learned`` with at least 40 accepted examples: epochs of fine-tuning the run's embedding
+    model on them (cached per example set); 0 keeps it frozen."""
+    regularization: float = Field(default=0.05, gt=0.0)
+    """``learned``: inverse L2 strength of the classifier on standardised features."""
     multi_label: bool = False
     """Also report further themes (``also`` in segments.csv): the aligner's second theme when
     its score passes ``threshold`` (``calibrated`` only), and the theme of any clause of the

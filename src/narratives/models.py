@@ -111,6 +111,9 @@ class Theme:
     examples: tuple[str, ...] = ()
     include: str = ""
     exclude: str = ""
+    group: bool = False
+    """A folder of codes (a QDA tool's parent code, e.g. "Question 1 themes") with no definition of
+    its own: its subthemes are coded, it never is on its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,8 @@ class Assignment:
     best_subtheme: str | None = None
     also: tuple[tuple[str, float], ...] = ()
     """Further themes that also pass the threshold (multi-label), as ``(theme id, score)``."""
+    coded_by: str = "machine"
+    """``machine``, or ``coder`` when a coder's decision on this very passage set the code."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,12 @@ class Example:
     accepted: bool = True
     group: str = ""
     source: str = ""
+    coder: str = ""
+    """Who decided (a coder's name or file); each coder's last word on a passage counts once."""
+    question: str | None = None
+    """What the passage answers (the interviewer's turn before it), when known."""
+    window: str | None = None
+    """The text around the passage (itself included), when known; see :mod:`narratives.align.context`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +202,8 @@ class Codebook:
     source: str = ""
     sha256: str = ""
     description: str = ""
+    notes: tuple[str, ...] = ()
+    """What loading decided that the file did not say (e.g. a parent kept as a group of codes)."""
 
     @property
     def themes(self) -> tuple[Theme, ...]:

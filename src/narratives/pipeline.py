@@ -60,7 +60,8 @@ def analyse(
     peak memory; ``backend`` runs the parallel work (in-process when ``None``).
     """
     from narratives.align import build_aligner
-    from narratives.align.context import with_question_and_window
+    from narratives.align.context import coding_features, with_corpus_context
+    from narratives.align.decisions import CoderEvidence
     from narratives.align.multilabel import with_clause_themes
     from narratives.backends import LocalBackend
     from narratives.backends.embedding import on_backend
@@ -122,21 +123,33 @@ def analyse(
     map_segments = np.asarray(coded_idx, dtype=np.intp)[clustered.map_rows]
 
     with meter.stage("align"):
+        documents = {d.doc_id: d for d in corpus.documents}
+        coded_segments = [segments[i] for i in coded_idx]
+        evidence = CoderEvidence(examples, codebook)
+        learn_from = with_corpus_context(evidence.examples(), coded_segments, documents)
+        learned = f" and {len(learn_from):,} coders' decisions" if learn_from else ""
+        on_stage(f"Aligning segments and topics to codebook '{codebook.name}'{learned}")
+        aligner = build_aligner(config.align, config.seed, embed=config.embed, progress=progress).fit(
+            codebook, embedder, examples=learn_from
+        )
         if config.align.context_weight > 0:
             on_stage("Embedding each segment's question and surrounding text for context")
-        documents = {d.doc_id: d for d in corpus.documents}
-        coded_vectors = with_question_and_window(
-            embeddings, [segments[i] for i in coded_idx], documents, embedder, config.align.context_weight,
-            window=config.align.window, progress=progress,
+        features = coding_features(
+            aligner.encoders, coded_segments, documents, config.align.context_weight, window=config.align.window,
+            known={embedder.identity: embeddings}, progress=progress,
         )
-        learned = f" and {len(examples):,} coded examples" if examples else ""
-        on_stage(f"Aligning segments and topics to codebook '{codebook.name}'{learned}")
-        aligner = build_aligner(config.align, config.seed).fit(codebook, embedder, examples=examples)
-        coded_assignments = assign_in_chunks(aligner, coded_vectors, backend)
+        coded_assignments = assign_in_chunks(aligner, features, evidence.blocked(texts), backend)
+        coded_assignments = evidence.override(coded_assignments, texts)
         if config.align.multi_label:
             on_stage("Coding each segment's clauses for second themes (multi-label)")
-            coded_assignments = with_clause_themes(coded_assignments, texts, aligner, embedder)
-        topic_assignments = aligner.assign_clusters(clustered.labels, coded_vectors)
+            coded_assignments = with_clause_themes(coded_assignments, texts, aligner)
+        topic_assignments = aligner.assign_clusters(clustered.labels, features)
+        del features
+    coders = {**evidence.counts(), "disagreements": [
+        {"text": d.text, "code": d.code, "given_by": list(d.given_by), "taken_by": list(d.taken_by),
+         "outcome": d.outcome}
+        for d in evidence.disagreements
+    ]}
     cache["align_from_cache"] = embedder.hits - cache["from_cache"]
     cache["align_embedded"] = embedder.misses - cache["embedded"]
     assignments: list[Assignment | None] = [None] * len(segments)
@@ -164,6 +177,8 @@ def analyse(
         model=embedder.describe(),
         cache=cache,
         examples=tuple(examples),
+        aligner=aligner.describe(),
+        coders=coders,
     )
 
 
@@ -175,6 +190,7 @@ def run(
     manifest: str | Path | None = None,
     config: RunConfig | str | Path | None = None,
     examples: str | Path | Sequence[Example] | None = None,
+    compare: str | Path | None = None,
     force: bool = False,
     progress: bool = False,
     on_stage: StageCallback = _quiet,
@@ -191,8 +207,10 @@ def run(
         manifest: a corpus manifest (CSV or YAML) joining metadata to files.
         config: a :class:`RunConfig`, a config file path, or ``None`` for defaults.
         examples: coded passages to learn from: a CSV (``text, code`` and optionally
-            ``decision, recode_to, document``; see :func:`narratives.align.load_examples`)
+            ``decision, recode_to, coder, document``; see :mod:`narratives.coders.coded`)
             or :class:`Example` records. Each round of verification improves the next run.
+        compare: a finished run's folder to compare themes with; by default the run that ``out``
+            replaces (with ``force``), if any. The result's ``changes`` say how many segments moved.
         force: replace an existing output directory.
         progress: show a progress bar while embedding.
         on_stage: called with a one-line message as each stage starts.
@@ -200,7 +218,8 @@ def run(
     Returns:
         The :class:`RunResult`, whose DataFrame methods give the same tables as the files.
     """
-    from narratives.align import load_codebook, load_examples
+    from narratives.align import load_codebook
+    from narratives.coders.coded import load_examples
 
     meter = StageMeter()
     if not isinstance(config, RunConfig):
@@ -213,6 +232,7 @@ def run(
     elif examples is not None:
         coded = tuple(examples)
     out_dir = check_output_dir(out, force) if out is not None else None
+    before = _run_to_compare(compare, out_dir)
     if not inputs:
         raise InputError("no input given: name at least one file or directory of documents")
 
@@ -229,12 +249,35 @@ def run(
         )
     if isinstance(examples, (str, Path)):
         result.examples_source = str(examples)
+    if before is not None:
+        from narratives.reports.changes import compare_with
+
+        try:
+            result.changes = compare_with(result.segments_frame(), before)
+        except InputError as exc:
+            if compare is not None:
+                raise
+            result.notes.append(f"not compared with the run this one replaces: {exc}")
+        if result.changes is not None:
+            on_stage(result.changes.headline())
     if out_dir is not None:
         from narratives.reports.writer import write_reports
 
         on_stage(f"Writing reports to {out_dir}")
         write_reports(result, out_dir, inputs=inputs, manifest=manifest)
     return result
+
+
+def _run_to_compare(compare: str | Path | None, out_dir: Path | None) -> Path | None:
+    """The run folder to compare themes with: ``compare`` (checked now), else the run ``out_dir`` replaces."""
+    if compare is not None:
+        folder = Path(compare)
+        if not (folder / "segments.csv").is_file():
+            raise InputError(f"{folder}: --compare needs a folder `narratives run --out` wrote (no segments.csv)")
+        return folder
+    if out_dir is not None and (out_dir / "segments.csv").is_file():
+        return out_dir
+    return None
 
 
 def _load_and_analyse(
@@ -270,12 +313,17 @@ ALIGN_CHUNK = 10_000
 """Rows of vectors per batch the aligner codes (a fixed size, so backends agree)."""
 
 
-def assign_in_chunks(aligner: Aligner, vectors: Vectors, backend: Backend) -> list[Assignment]:
-    """``aligner.assign`` over fixed chunks of rows, run by ``backend`` (each row is coded alone)."""
+def assign_in_chunks(
+    aligner: Aligner, features: Vectors, blocked: Sequence[frozenset[str]], backend: Backend
+) -> list[Assignment]:
+    """``aligner.assign`` over fixed chunks of rows, run by ``backend`` (each row is coded alone);
+    ``blocked[i]`` names the entries coders rejected for row ``i``."""
     from narratives.backends import batches
 
-    return [a for chunk in backend.map(_assign, aligner, batches(vectors, ALIGN_CHUNK)) for a in chunk]
+    chunks = list(zip(batches(features, ALIGN_CHUNK), batches(list(blocked), ALIGN_CHUNK), strict=True))
+    return [a for chunk in backend.map(_assign, aligner, chunks) for a in chunk]
 
 
-def _assign(aligner: Aligner, vectors: Vectors) -> list[Assignment]:
-    return aligner.assign(vectors)
+def _assign(aligner: Aligner, chunk: tuple[Vectors, list[frozenset[str]]]) -> list[Assignment]:
+    features, blocked = chunk
+    return aligner.assign(features, blocked=blocked if any(blocked) else None)

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from narratives.config import RunConfig
 from narratives.errors import ConfigError
 from narratives.models import UNASSIGNED, Assignment, Codebook, Corpus, Example, Quote, Segment, Topic
+from narratives.reports.changes import RunChanges
 from narratives.reports.frequencies import theme_frequencies
 from narratives.reports.page.plots import Plots
 from narratives.reports.page.tables import ReportTables
@@ -21,7 +22,7 @@ from narratives.types import Vectors
 
 SEGMENT_COLUMNS = [
     "doc_id", "segment_id", "kind", "speaker", "start", "end", "text", "cluster", "theme",
-    "subtheme", "score", "status", "role", "best_theme", "best_subtheme", "also", "source",
+    "subtheme", "score", "status", "role", "best_theme", "best_subtheme", "also", "coded_by", "source",
 ]
 TOPIC_COLUMNS = [
     "cluster", "size", "label", "keywords", "theme", "subtheme", "score", "candidate_new_theme",
@@ -71,6 +72,12 @@ class RunResult(Plots):
     examples: tuple[Example, ...] = ()
     """Coded examples the aligner learned from (empty for a codebook-only run)."""
     examples_source: str | None = None
+    aligner: dict[str, Any] = field(default_factory=dict)
+    """How themes were assigned: the method, whether scores are calibrated and what they mean."""
+    coders: dict[str, Any] = field(default_factory=dict)
+    """The coders' decisions used: counts and every disagreement (:mod:`narratives.align.decisions`)."""
+    changes: RunChanges | None = None
+    """Themes against the run this one replaced, or ``--compare`` (:mod:`narratives.reports.changes`)."""
 
     # -- tables -----------------------------------------------------------------
     def segments_frame(self) -> pd.DataFrame:
@@ -100,6 +107,7 @@ class RunResult(Plots):
                 "best_theme": assignment.best_theme if assignment else None,
                 "best_subtheme": assignment.best_subtheme if assignment else None,
                 "also": "; ".join(f"{t}:{s:.3f}" for t, s in assignment.also) if assignment else None,
+                "coded_by": assignment.coded_by if assignment else None,
                 "source": doc.source,
             }
             for key in meta_keys:

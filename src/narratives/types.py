@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,16 +67,37 @@ class Clusterer(Protocol):
 
 
 class Aligner(Protocol):
-    """Matches segments and clusters to a codebook's themes and subthemes."""
+    """Matches segments and clusters to a codebook's themes and subthemes.
+
+    After :meth:`fit`, :attr:`encoders` names the embedders whose vectors the aligner codes:
+    a row of ``features`` is, for each encoder in turn, the segment's vector blended with its
+    context (:func:`narratives.align.context.coding_features`), side by side.
+    """
 
     def fit(self, codebook: Codebook, embedder: Embedder, examples: Sequence[Example] = ()) -> Aligner:
         """Learn from the codebook and, when given, coded examples (accepted and rejected)."""
         ...
 
-    def assign(self, embeddings: Vectors) -> list[Assignment]:
-        """One assignment per row of ``embeddings``."""
+    @property
+    def encoders(self) -> tuple[Embedder, ...]: ...
+
+    def assign(self, features: Vectors, *, blocked: Sequence[frozenset[str]] | None = None) -> list[Assignment]:
+        """One assignment per row; ``blocked[i]`` names entries row ``i`` must not be given."""
         ...
 
-    def assign_clusters(self, labels: NDArray[np.int64], embeddings: Vectors) -> dict[int, Assignment]:
+    def assign_clusters(self, labels: NDArray[np.int64], features: Vectors) -> dict[int, Assignment]:
         """One assignment per cluster label (outliers ``-1`` excluded)."""
+        ...
+
+    def entry_scores(self, features: Vectors) -> NDArray[np.floating]:
+        """Score of every codebook entry per row (columns follow ``codebook.entries``)."""
+        ...
+
+    @property
+    def multi_label_threshold(self) -> float:
+        """The :meth:`entry_scores` value from which an entry joins a passage's set of codes."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What the run manifest records: the method, whether scores are calibrated, and what they mean."""
         ...

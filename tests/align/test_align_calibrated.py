@@ -28,9 +28,9 @@ FLAT = Codebook(
 # ---------------------------------------------------------------- plumbing (fast)
 
 
-def test_default_config_builds_calibrated_aligner() -> None:
-    assert {"prototype", "calibrated"} <= set(ALIGNERS.names())
-    aligner = build_aligner(AlignConfig())
+def test_calibrated_is_built_by_name() -> None:
+    assert {"prototype", "calibrated", "learned"} <= set(ALIGNERS.names())
+    aligner = build_aligner(AlignConfig(method="calibrated"))
     assert isinstance(aligner, CalibratedAligner)
     assert aligner.threshold == 0.25
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from narratives.align import load_codebook, slugify
+from narratives.align.codebook import codebook_to_yaml
 from narratives.errors import CodebookError
 
 PHYSICIAN_IDS = {
@@ -224,7 +225,7 @@ def test_csv_codebook_loads(tmp_path: Path) -> None:
     [
         ("tag,description\nPay,\n", "pay", "description", "missing definition"),
         ("tag,description\nPay,x\npay,y\n", "pay", "id", "duplicate id"),
-        ("tag,description,parent\nPay,x,\nLow,y,Salary\n", "low", "parent", "does not exist"),
+        ("tag,description,parent\nSalary,x,\nLow,y,Salry\n", "low", "parent", "does not exist"),
         ("tag,description,parent\nA,x,\nB,y,A\nC,z,B\n", "c", "parent", "deeper than two levels"),
         ("tag,description\nUnassigned,x\n", "unassigned", "id", "reserved"),
         ("label,note\nPay,x\n", None, "name", "'name', 'tag' or 'code'"),
@@ -237,6 +238,18 @@ def test_csv_validation_errors(tmp_path: Path, text: str, entry: str | None, fie
         load_codebook(path)
     assert (info.value.path, info.value.entry, info.value.field) == (str(path), entry, field)
     assert hint in str(info.value)
+
+
+def test_csv_parent_defined_nowhere_is_a_group_of_codes(tmp_path: Path) -> None:
+    """QDA tools export folders of codes ("Question 1 themes") as a parent with no row of its own."""
+    cb = load_codebook(write(tmp_path, "code,definition,parent\nHope,being hopeful,Question 1 themes\n"
+                             "Loss,job loss,Question 3 themes\nFear,being afraid,Question 3 themes\n", name="q.csv"))
+    assert [t.id for t in cb.themes] == ["question-1-themes", "question-3-themes"]
+    assert all(t.group and not t.definition for t in cb.themes)
+    assert [s.id for s in cb.subthemes("question-3-themes")] == ["loss", "fear"]
+    assert any("Question 3 themes" in note and "group" in note for note in cb.notes)
+    again = write(tmp_path, codebook_to_yaml(cb), name="q.yaml")
+    assert {e.id: e for e in load_codebook(again).entries} == {e.id: e for e in cb.entries}
 
 
 def test_csv_header_only_is_empty(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def test_two_theme_passage_gets_both_themes(
         "every day and my training has a clear curriculum.",
         "I was paid late for five months and could not cover my rent on the stipend.",
     ]
-    found = with_clause_themes(aligner.assign(minilm.embed(texts)), texts, aligner, minilm)
+    found = with_clause_themes(aligner.assign(minilm.embed(texts)), texts, aligner)
     themes = {found[0].theme, *(t for t, _ in found[0].also)}
     assert {"institutional-neglect", "professional-promise-abroad"} <= themes
     assert found[1].theme == "economic-disenfranchisement"
@@ -35,4 +35,4 @@ def test_unassigned_segments_are_left_alone(minilm: SentenceTransformerEmbedder,
     aligner = CalibratedAligner(multi_label=True).fit(physician_codebook, minilm)
     text = "The salary was tiny, and the oxygen ran out on the night shift."
     blank = Assignment(UNASSIGNED, None, 0.1, "economic-disenfranchisement", None)
-    assert with_clause_themes([blank], [text], aligner, minilm) == [blank]
+    assert with_clause_themes([blank], [text], aligner) == [blank]

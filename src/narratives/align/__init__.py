@@ -1,7 +1,7 @@
 """Align segments and clusters to the researcher's codebook.
 
 - :func:`load_codebook` reads and validates a YAML or CSV codebook.
-- :data:`ALIGNERS` is the registry of aligners (``"prototype"``, ``"calibrated"``), and
+- :data:`ALIGNERS` is the registry of aligners (``"learned"``, ``"calibrated"``, ``"prototype"``), and
   :func:`build_aligner` makes the one a run's :class:`~narratives.config.AlignConfig`
   names.
 """
@@ -10,34 +10,39 @@ from __future__ import annotations
 
 from narratives.align.calibrated import CalibratedAligner, build_calibrated
 from narratives.align.codebook import load_codebook, slugify
-from narratives.align.examples import load_examples
+from narratives.align.learned import LearnedAligner, build_learned
 from narratives.align.prototype import NotFittedError, Prototype, PrototypeAligner, build_prototype
-from narratives.config import AlignConfig
+from narratives.config import AlignConfig, EmbedConfig
 from narratives.registry import Registry
 from narratives.types import Aligner
 
 __all__ = [
     "ALIGNERS",
     "CalibratedAligner",
+    "LearnedAligner",
     "NotFittedError",
     "Prototype",
     "PrototypeAligner",
     "build_aligner",
     "load_codebook",
-    "load_examples",
     "slugify",
 ]
 
 ALIGNERS: Registry[Aligner] = Registry("align")
 ALIGNERS.register("prototype")(build_prototype)
 ALIGNERS.register("calibrated")(build_calibrated)
+ALIGNERS.register("learned")(build_learned)
 
 
-def build_aligner(config: AlignConfig, seed: int = 42) -> Aligner:
+def build_aligner(
+    config: AlignConfig, seed: int = 42, *, embed: EmbedConfig | None = None, progress: bool = False
+) -> Aligner:
     """The aligner named by ``config.method``, configured with its thresholds and the
-    run's ``seed`` (for the classifier and calibration folds when examples are given).
+    run's ``seed`` (for fine-tuning, the classifier and calibration folds when examples are
+    given). ``embed`` (the run's embedding settings) says where tuned models and the extra
+    models' vectors are cached; ``progress`` shows the fine-tuning bar.
 
     Raises:
         ConfigError: ``config.method`` is not a registered aligner.
     """
-    return ALIGNERS.get(config.method)(config, seed)
+    return ALIGNERS.get(config.method)(config, seed, embed=embed or EmbedConfig(), progress=progress)

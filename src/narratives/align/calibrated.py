@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from narratives.align.decisions import block_entries
 from narratives.align.prototype import PrototypeAligner
 from narratives.config import AlignConfig
 from narratives.errors import NotFittedError
@@ -105,6 +106,13 @@ class CalibratedAligner:
         self.seed = seed
         self.regularization = regularization
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Without the embedders (sent to workers, an aligner only codes given features)."""
+        state = self.__dict__.copy()
+        if "embedder_" in state:
+            state["embedder_"] = None
+        return state
+
     # ------------------------------------------------------------------ fitting
 
     def fit(self, codebook: Codebook, embedder: Embedder, examples: Sequence[Example] = ()) -> CalibratedAligner:
@@ -112,6 +120,7 @@ class CalibratedAligner:
         if self.temperature <= 0 or not 0.0 <= self.example_weight <= 1.0:
             raise ValueError("temperature must be > 0 and example_weight between 0 and 1")
         self.prototype_ = PrototypeAligner(threshold=0.0, cluster_threshold=0.0).fit(codebook, embedder)
+        self.embedder_ = embedder
         self.codebook_ = codebook
         self.entry_ids_ = self.prototype_.entry_ids_
         self.theme_ids_ = self.prototype_.theme_ids_
@@ -213,9 +222,38 @@ class CalibratedAligner:
         x = self._check(embeddings)
         return self._entry_probabilities(x, self.classifier_, self.classes_)
 
-    def assign(self, embeddings: Vectors) -> list[Assignment]:
-        """One :class:`~narratives.models.Assignment` per row; ``score`` is a probability."""
-        return self._decide(self.probabilities(embeddings), self.threshold)
+    @property
+    def encoders(self) -> tuple[Embedder, ...]:
+        """The one embedder whose (context-blended) vectors :meth:`assign` takes."""
+        if not hasattr(self, "embedder_"):
+            raise NotFittedError("this aligner is not fitted yet; call fit(codebook, embedder) first")
+        return (self.embedder_,)
+
+    def assign(self, embeddings: Vectors, *, blocked: Sequence[frozenset[str]] | None = None) -> list[Assignment]:
+        """One :class:`~narratives.models.Assignment` per row; ``score`` is a probability.
+        ``blocked[i]`` names entries row ``i`` must not get (a coder rejected them)."""
+        p = self.probabilities(embeddings)
+        if blocked:
+            p = block_entries(p, blocked, self.entry_ids_)
+        return self._decide(p, self.threshold)
+
+    def entry_scores(self, embeddings: Vectors) -> Float64Array:
+        """Probability of every codebook entry per row (:meth:`probabilities`)."""
+        return self.probabilities(embeddings)
+
+    @property
+    def multi_label_threshold(self) -> float:
+        """An entry joins a passage's code set from this probability (the assignment threshold)."""
+        return self.threshold
+
+    def describe(self) -> dict[str, Any]:
+        """What the run manifest records about how themes were assigned."""
+        calibrated = self.calibration_ is not None
+        return {
+            "method": "calibrated", "calibrated": calibrated,
+            "scores": "probability the theme is right, isotonic-calibrated on the coded examples" if calibrated
+            else "zero-shot: a fixed mapping of codebook similarity, not calibrated on coded data",
+        }
 
     def assign_clusters(self, labels: NDArray[np.int64], embeddings: Vectors) -> dict[int, Assignment]:
         """One assignment per cluster: the mean of its members' entry probabilities."""
@@ -265,7 +303,7 @@ class CalibratedAligner:
         return self.entry_ids_[max(subs, key=lambda j: p[j])]
 
 
-def build_calibrated(config: AlignConfig, seed: int = 42) -> CalibratedAligner:
+def build_calibrated(config: AlignConfig, seed: int = 42, **_: object) -> CalibratedAligner:
     """Factory registered as ``"calibrated"``; ``seed`` is the run's one seed."""
     return CalibratedAligner(
         seed=seed,

@@ -24,6 +24,8 @@ YAML format (``.yaml`` / ``.yml``)::
             definition: ...
 
 A subtheme may also be written flat in ``themes`` with ``parent: <theme id or label>``.
+A theme with ``group: true`` is a folder of codes (a QDA tool's parent code such as
+"Question 1 themes"): it needs no definition, and only its subthemes are coded.
 
 CSV format (``.csv``, UTF-8, header row required), one row per theme or subtheme:
 
@@ -31,7 +33,9 @@ CSV format (``.csv``, UTF-8, header row required), one row per theme or subtheme
   its id is the name turned into a slug (``Moderator assist`` → ``moderator-assist``).
 - ``definition`` or ``description`` (one of them): required, non-empty.
 - ``label`` (optional): display label; default: the name as written.
-- ``parent`` (optional): for a subtheme, its theme's id or name; empty for a theme.
+- ``parent`` (optional): for a subtheme, its theme's id or name; empty for a theme. A parent
+  that no row defines, and that is not a near-miss of one that does, is a *group* (a folder
+  of codes, as QDA tools export them); :attr:`Codebook.notes` says which groups were made.
 - ``keywords`` (optional): separated by ``;``.
 - ``examples`` (optional): separated by ``|`` (quotes often contain semicolons).
 - ``include`` / ``exclude`` (optional): inclusion and exclusion notes.
@@ -65,7 +69,7 @@ __all__ = ["codebook_to_yaml", "load_codebook", "slugify"]
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOP_KEYS = ("name", "description", "themes")
 _ENTRY_KEYS = ("id", "label", "definition", "include", "exclude", "keywords", "examples")
-_THEME_KEYS = (*_ENTRY_KEYS, "subthemes", "parent")
+_THEME_KEYS = (*_ENTRY_KEYS, "subthemes", "parent", "group")
 _SUBTHEME_KEYS = _ENTRY_KEYS
 
 _CSV_ID_COLUMNS = ("id", "code", "tag", "name")
@@ -116,6 +120,7 @@ class _Draft:
     examples: tuple[str, ...] = ()
     include: str = ""
     exclude: str = ""
+    group: bool = False
     children: list[_Draft] = field(default_factory=list)
 
 
@@ -147,23 +152,27 @@ def load_codebook(path: str | Path) -> Codebook:
             p, f"not UTF-8 text (byte {exc.start}); save the file with UTF-8 encoding"
         ) from None
     suffix = p.suffix.lower()
+    groups_allowed = False
     if suffix in (".yaml", ".yml"):
         name, description, drafts = _read_yaml(p, text)
     elif suffix == ".csv":
         name, description, drafts = p.stem, "", _read_csv(p, text)
+        groups_allowed = True
     elif suffix == ".qdc":
         from narratives.coders.refi import read_codebook_qdc
 
         name, description, drafts = _read_mapping(p, read_codebook_qdc(p, raw))
     else:
         raise CodebookError(p, f"unknown codebook format '{suffix}'; use a .yaml, .yml, .csv or .qdc file")
-    entries = _resolve(p, drafts)
+    notes: list[str] = []
+    entries = _resolve(p, drafts, groups_allowed=groups_allowed, notes=notes)
     return Codebook(
         name=name,
         entries=entries,
         source=str(p),
         sha256=hashlib.sha256(raw).hexdigest(),
         description=description,
+        notes=tuple(notes),
     )
 
 
@@ -171,7 +180,11 @@ def codebook_to_yaml(codebook: Codebook) -> str:
     """The codebook in this module's YAML format; :func:`load_codebook` reads it back equal."""
 
     def entry(t: Theme) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": t.id, "label": t.label, "definition": t.definition}
+        out: dict[str, Any] = {"id": t.id, "label": t.label}
+        if t.group:
+            out["group"] = True
+        if t.definition or not t.group:
+            out["definition"] = t.definition
         for key in ("include", "exclude"):
             if getattr(t, key):
                 out[key] = getattr(t, key)
@@ -314,7 +327,10 @@ def _yaml_entry(
                 entry=name, field="id",
             )
     definition = _opt_str(path, item, "definition", entry=entry_id)
-    if not definition:
+    group = item.get("group", False) if "group" in allowed else False
+    if not isinstance(group, bool):
+        raise CodebookError(path, "must be true or false", entry=entry_id, field="group")
+    if not definition and not group:
         raise CodebookError(
             path,
             "missing definition; add 'definition: <what this code covers>' so coders and the "
@@ -334,6 +350,7 @@ def _yaml_entry(
         examples=_str_list(path, item, "examples", entry_id, example='["a short quote", "another"]'),
         include=_opt_str(path, item, "include", entry=entry_id),
         exclude=_opt_str(path, item, "exclude", entry=entry_id),
+        group=group,
     )
 
 
@@ -488,8 +505,31 @@ def _read_csv(path: Path, text: str) -> list[_Draft]:
 # --------------------------------------------------------------------------- checks
 
 
-def _resolve(path: Path, drafts: list[_Draft]) -> tuple[Theme, ...]:
-    """Check ids, resolve flat ``parent`` references, return entries in file order."""
+def _near_miss(reference: str, flat: list[_Draft]) -> bool:
+    """Whether ``reference`` looks like a misspelt id or label of a defined entry."""
+    names = [d.id for d in flat if not d.group] + [d.label.casefold() for d in flat if not d.group]
+    return bool(difflib.get_close_matches(reference.casefold(), names, n=1, cutoff=0.85)) or bool(
+        difflib.get_close_matches(slugify(reference), names, n=1, cutoff=0.85)
+    )
+
+
+def _group(reference: str, seen: dict[str, _Draft], flat: list[_Draft], child: _Draft, notes: list[str]) -> _Draft:
+    """The implicit group entry named ``reference``, made now (placed before its first child)."""
+    group = _Draft(id=slugify(reference), label=reference, definition="", where=f"group '{reference}'", group=True)
+    if not group.id or group.id in seen:
+        return seen.get(group.id) if group.id else None  # type: ignore[return-value]
+    seen[group.id] = group
+    flat.insert(flat.index(child), group)
+    notes.append(f"'{reference}' is not defined in the file; it is kept as a group of codes (never coded itself)")
+    return group
+
+
+def _resolve(path: Path, drafts: list[_Draft], *, groups_allowed: bool = False,
+             notes: list[str] | None = None) -> tuple[Theme, ...]:
+    """Check ids, resolve flat ``parent`` references, return entries in file order.
+
+    With ``groups_allowed`` (CSV codebooks), a parent that names no entry becomes a group entry."""
+    notes = [] if notes is None else notes
     flat: list[_Draft] = []
     for d in drafts:
         flat.append(d)
@@ -515,7 +555,7 @@ def _resolve(path: Path, drafts: list[_Draft]) -> tuple[Theme, ...]:
         seen[d.id] = d
     by_label = {d.label.casefold(): d for d in reversed(flat)}
     parents: dict[str, str | None] = {}
-    for d in flat:
+    for d in list(flat):
         if d.nested_parent is not None:
             parents[d.id] = d.nested_parent
             continue
@@ -525,6 +565,10 @@ def _resolve(path: Path, drafts: list[_Draft]) -> tuple[Theme, ...]:
         target = seen.get(d.parent_ref) or by_label.get(d.parent_ref.casefold()) or seen.get(
             slugify(d.parent_ref)
         )
+        if target is None and groups_allowed and not _near_miss(d.parent_ref, flat):
+            target = _group(d.parent_ref, seen, flat, d, notes)
+            if target is not None:
+                parents.setdefault(target.id, None)
         if target is None:
             raise CodebookError(
                 path,
@@ -556,6 +600,7 @@ def _resolve(path: Path, drafts: list[_Draft]) -> tuple[Theme, ...]:
             examples=d.examples,
             include=d.include,
             exclude=d.exclude,
+            group=d.group,
         )
         for d in flat
     )

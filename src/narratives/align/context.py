@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from narratives.cluster.context import BLEND_ROWS
-from narratives.models import Document, Segment
+from narratives.models import Document, Example, Segment
 from narratives.types import Embedder, Vectors
 
 WINDOW_CHARS = 300
@@ -122,3 +122,94 @@ def blend_question_and_window(
         blended /= np.maximum(np.linalg.norm(blended, axis=1, keepdims=True), 1e-12)
         out[lo:hi] = blended
     return out
+
+
+def with_corpus_context(
+    examples: Sequence[Example], segments: Sequence[Segment], documents: dict[str, Document]
+) -> list[Example]:
+    """``examples`` whose passage is one of ``segments`` get that segment's question and window,
+    so an example is learned from in the context it will be coded in (others keep their own)."""
+    from dataclasses import replace
+
+    from narratives.align.decisions import passage_key
+
+    where = {passage_key(s.text): s for s in reversed(segments)}
+    out = []
+    for example in examples:
+        segment = where.get(passage_key(example.text))
+        if segment is None or example.window is not None:
+            out.append(example)
+            continue
+        question, window = question_and_window(documents[segment.doc_id], segment.start, segment.end)
+        out.append(replace(example, question=example.question or question, window=window))
+    return out
+
+
+def locate(
+    texts: Sequence[str], documents: Sequence[Document], hints: Sequence[str] = ()
+) -> list[tuple[str | None, str] | None]:
+    """Each passage's question and window in ``documents``, found by its opening words (up to 60
+    characters); ``hints[i]`` may name the passage's file (``P2_GMT20211119.odt``) or document id
+    to look in first. ``None`` for a passage not found."""
+    from pathlib import PurePath
+
+    by_name: dict[str, list[Document]] = {}
+    for d in documents:
+        for name in {d.doc_id, PurePath(d.source).name, PurePath(d.source).stem}:
+            by_name.setdefault(name, []).append(d)
+    out: list[tuple[str | None, str] | None] = []
+    for i, text in enumerate(texts):
+        passage = " ".join(text.split())
+        hint = hints[i] if i < len(hints) else ""
+        found = None
+        for d in [*by_name.get(hint, []), *documents]:
+            at = d.text.find(passage[:60])
+            if at >= 0:
+                found = question_and_window(d, at, at + len(passage))
+                break
+        out.append(found)
+    return out
+
+
+def coding_features(
+    encoders: Sequence[Embedder],
+    segments: Sequence[Segment],
+    documents: dict[str, Document],
+    weight: float,
+    *,
+    window: str = "text",
+    known: dict[str, Vectors] | None = None,
+    progress: bool = False,
+) -> Vectors:
+    """The rows an aligner codes: for each of its ``encoders``, the segments' vectors blended with
+    their question and window (:func:`with_question_and_window`), the encoders side by side.
+
+    ``known`` maps an encoder's identity to vectors of the segments' texts already computed
+    (the run's embeddings), so they are not looked up again.
+    """
+    parts = []
+    for encoder in encoders:
+        vectors = (known or {}).get(encoder.identity)
+        if vectors is None:
+            vectors = encoder.embed([s.text for s in segments], progress=progress)
+        parts.append(with_question_and_window(vectors, segments, documents, encoder, weight, window=window,
+                                              progress=progress))
+    return parts[0] if len(parts) == 1 else np.hstack(parts).astype(np.float32)
+
+
+def example_features(encoders: Sequence[Embedder], examples: Sequence[Example], weight: float) -> Vectors:
+    """Features of coded examples, made as :func:`coding_features` makes a segment's: blended with the
+    example's question and window where it has them (its text alone stands for a missing window)."""
+    pairs = [(x.question, x.window or x.text) for x in examples]
+    texts = [x.text for x in examples]
+    parts = []
+    for encoder in encoders:
+        vectors = encoder.embed(texts)
+        parts.append(blend_question_and_window(vectors, pairs, encoder, weight) if weight > 0 else vectors)
+    return parts[0] if len(parts) == 1 else np.hstack(parts).astype(np.float32)
+
+
+def plain_features(encoders: Sequence[Embedder], texts: Sequence[str]) -> Vectors:
+    """Features of texts coded on their own words (clauses, gold passages without context)."""
+    parts = [encoder.embed(list(texts)) for encoder in encoders]
+    return parts[0] if len(parts) == 1 else np.hstack(parts).astype(np.float32)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from narratives.models import UNASSIGNED, Assignment
-from narratives.types import Aligner, Embedder
+from narratives.types import Aligner
 
 __all__ = ["CLAUSE_MIN_SCORE", "MIN_CLAUSE_WORDS", "clauses", "with_clause_themes"]
 
@@ -41,10 +41,11 @@ def clauses(text: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def with_clause_themes(
-    assignments: Sequence[Assignment], texts: Sequence[str], aligner: Aligner, embedder: Embedder
-) -> list[Assignment]:
-    """``assignments`` with clause themes added to ``also`` (unassigned segments unchanged)."""
+def with_clause_themes(assignments: Sequence[Assignment], texts: Sequence[str], aligner: Aligner) -> list[Assignment]:
+    """``assignments`` with clause themes added to ``also`` (unassigned segments unchanged); each
+    clause is coded on its own words with the aligner's encoders."""
+    from narratives.align.context import plain_features
+
     owners: list[int] = []
     pieces: list[str] = []
     for i, (assignment, text) in enumerate(zip(assignments, texts, strict=True)):
@@ -56,7 +57,7 @@ def with_clause_themes(
     if not pieces:
         return out
     extra: dict[int, dict[str, float]] = {}
-    for i, coded in zip(owners, aligner.assign(embedder.embed(pieces)), strict=True):
+    for i, coded in zip(owners, aligner.assign(plain_features(aligner.encoders, pieces)), strict=True):
         if coded.theme in (UNASSIGNED, out[i].theme) or coded.score < CLAUSE_MIN_SCORE:
             continue
         found = extra.setdefault(i, dict(out[i].also))

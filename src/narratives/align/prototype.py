@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,7 +77,10 @@ class Prototype:
 
 
 def prototype_texts(entry: Theme) -> list[Prototype]:
-    """The prototype texts of one codebook entry (exclusion notes are left out on purpose)."""
+    """The prototype texts of one codebook entry (exclusion notes are left out on purpose; a group
+    of codes without a definition of its own has none)."""
+    if entry.group and not entry.definition:
+        return []
     out = [Prototype(entry.id, "definition", f"{entry.label}. {entry.definition}")]
     if entry.keywords:
         out.append(Prototype(entry.id, "keywords", f"{entry.label}: {', '.join(entry.keywords)}"))
@@ -125,6 +129,13 @@ class PrototypeAligner:
         self.top_k = top_k
         self.chunk_size = chunk_size
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Without the embedders (sent to workers, an aligner only codes given features)."""
+        state = self.__dict__.copy()
+        if "embedder_" in state:
+            state["embedder_"] = None
+        return state
+
     # ------------------------------------------------------------------ fitting
 
     def fit(self, codebook: Codebook, embedder: Embedder, examples: Sequence[Example] = ()) -> PrototypeAligner:
@@ -158,6 +169,7 @@ class PrototypeAligner:
                 f"embedder returned shape {vectors.shape} for {len(prototypes)} prototype texts"
             )
         self.codebook_ = codebook
+        self.embedder_ = embedder
         self.prototypes_ = tuple(prototypes)
         self.prototype_vectors_ = vectors
         self._prototypes64 = vectors.astype(np.float64)
@@ -210,7 +222,7 @@ class PrototypeAligner:
         # float64 products: the result for a row must not depend on which other rows share
         # its chunk (float32 BLAS kernels round differently for different batch shapes).
         sims = x.astype(np.float64) @ self._prototypes64.T
-        cols = [_top_k_mean(sims[:, a:b], self.top_k) for a, b in self._bounds]
+        cols = [_top_k_mean(sims[:, a:b], self.top_k) if b > a else np.full(len(x), -1.0) for a, b in self._bounds]
         return np.stack(cols, axis=1)
 
     def _theme_scores(self, entry: Float64Array) -> Float64Array:
@@ -227,14 +239,37 @@ class PrototypeAligner:
 
     # ------------------------------------------------------------------ assigning
 
-    def assign(self, embeddings: Vectors) -> list[Assignment]:
-        """One :class:`~narratives.models.Assignment` per row of ``embeddings``."""
+    @property
+    def encoders(self) -> tuple[Embedder, ...]:
+        """The one embedder whose (context-blended) vectors :meth:`assign` takes."""
+        if not hasattr(self, "embedder_"):
+            raise NotFittedError("this aligner is not fitted yet; call fit(codebook, embedder) first")
+        return (self.embedder_,)
+
+    def assign(self, embeddings: Vectors, *, blocked: Sequence[frozenset[str]] | None = None) -> list[Assignment]:
+        """One :class:`~narratives.models.Assignment` per row of ``embeddings``; ``blocked[i]`` names
+        entries row ``i`` must not get (a coder rejected them)."""
         x = self._check(embeddings)
+        column = {e: j for j, e in enumerate(self.entry_ids_)}
         out: list[Assignment] = []
         for lo in range(0, x.shape[0], self.chunk_size):
             entry = self._entry_chunk(x[lo : lo + self.chunk_size])
+            for i, entries in enumerate((blocked or [])[lo : lo + self.chunk_size]):
+                for e in entries:
+                    if e in column:
+                        entry[i, column[e]] = -1.0
             out.extend(self._decide(entry, self._theme_scores(entry), self.threshold))
         return out
+
+    @property
+    def multi_label_threshold(self) -> float:
+        """An entry joins a passage's code set from this cosine (the assignment threshold)."""
+        return self.threshold
+
+    def describe(self) -> dict[str, Any]:
+        """What the run manifest records about how themes were assigned."""
+        return {"method": "prototype", "calibrated": False,
+                "scores": "cosine similarity to the codebook's prototypes, not a probability"}
 
     def assign_clusters(self, labels: NDArray[np.int64], embeddings: Vectors) -> dict[int, Assignment]:
         """One assignment per cluster label, outliers (``-1``) excluded, keyed by label.
@@ -297,7 +332,7 @@ class PrototypeAligner:
         return out
 
 
-def build_prototype(config: AlignConfig, seed: int = 42) -> PrototypeAligner:
+def build_prototype(config: AlignConfig, seed: int = 42, **_: object) -> PrototypeAligner:
     """Factory registered as ``"prototype"``: thresholds come from ``config``; it has no
     random component, so ``seed`` is accepted for the common factory signature and unused."""
     del seed

@@ -60,7 +60,8 @@ def run(
     config: Annotated[Path | None, typer.Option("--config", help="Run configuration (YAML or TOML).")] = None,
     examples: Annotated[
         Path | None,
-        typer.Option("--examples", "-e", help="Coded passages to learn from (CSV: text, code[, decision, recode_to])."),
+        typer.Option("--examples", "-e", help="Coders' decisions to learn from: a filled-in sheet, or a CSV of text, "
+                     "code[, decision, recode_to, coder]."),
     ] = None,
     set_: Annotated[
         list[str] | None,
@@ -69,6 +70,10 @@ def run(
     by: Annotated[
         list[str] | None,
         typer.Option("--by", help="Metadata column to break frequencies down by (repeatable)."),
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option("--compare", help="A finished run to compare themes with [default: the run --out replaces]."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output directory.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output path.")] = False,
@@ -104,7 +109,7 @@ def run(
             console.print(f"[cyan]•[/] {message}", highlight=False)
 
     result = run_pipeline(
-        inputs, codebook, out=out, manifest=manifest, config=cfg, examples=examples, force=force,
+        inputs, codebook, out=out, manifest=manifest, config=cfg, examples=examples, compare=compare, force=force,
         progress=not quiet and sys.stderr.isatty(), on_stage=stage,
     )
     if quiet:
@@ -142,11 +147,23 @@ def evaluate(
     ] = 1000,
     text_column: Annotated[str | None, typer.Option("--text-column", help="Column with the passage.")] = None,
     code_column: Annotated[str | None, typer.Option("--code-column", help="Column with the human code.")] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option("--id-column", help="Rows sharing this column's value are one unit with several codes."),
+    ] = None,
+    question_column: Annotated[
+        str | None, typer.Option("--question-column", help="Column saying what each unit answers (codes per question).")
+    ] = None,
+    documents: Annotated[
+        list[Path] | None,
+        typer.Option("--documents", help="Transcripts the passages come from: code each in its context (repeatable)."),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Run configuration (YAML or TOML).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override one setting (repeatable).")] = None,
 ) -> None:
-    """Code human-coded passages and report agreement (accuracy, macro-F1, kappa with 95% intervals),
-    per-code scores, a confusion matrix and score calibration; optionally cross-validated."""
+    """Code human-coded passages and report agreement (accuracy, macro-F1, kappa with 95% intervals; for
+    multi-label gold, micro- and macro-F1 over code sets), per-code scores, a confusion matrix and score
+    calibration; optionally cross-validated."""
     from rich.console import Console
 
     from narratives.cli.summary import print_evaluation
@@ -156,7 +173,8 @@ def evaluate(
     cfg = load_config(config, list(set_ or []))
     result = run_evaluate(
         gold, codebook, examples=examples, folds=folds, group_column=group_column,
-        text_column=text_column, code_column=code_column, config=cfg, resamples=bootstrap,
+        text_column=text_column, code_column=code_column, id_column=id_column, question_column=question_column,
+        documents=documents or (), config=cfg, resamples=bootstrap,
         predictions_out=predictions, out=out, force=force, progress=sys.stderr.isatty(),
     )
     print_evaluation(result, Console(), predictions=predictions, out=out)

@@ -43,6 +43,7 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
         console.print("[bold]Candidate new themes[/] (clusters that match no codebook theme):")
         for row in candidates.head(8).itertuples():
             console.print(f"  • cluster {row.cluster} ({row.size} segments): {row.label}", highlight=False)
+    _print_coding(result, console)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     if result.corpus.skipped:
@@ -64,6 +65,37 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
                   soft_wrap=True)
 
 
+def _print_coding(result: RunResult, console: Console) -> None:
+    """What the scores mean, what the coders' decisions did, and what moved since the last run."""
+    aligner = result.aligner
+    if aligner.get("scores"):
+        style = "" if aligner.get("calibrated") else "[yellow]"
+        console.print(f"{style}Scores:[/] {aligner['scores']}." if style else f"Scores: {aligner['scores']}.",
+                      highlight=False, soft_wrap=True)
+    reliable = [r for r in aligner.get("reliability", []) if r["precision"] is not None]
+    if reliable:
+        cells = ", ".join(f"≥{r['threshold']:g}: {r['precision']:.0%} right, {r['coverage']:.0%} of passages"
+                          for r in reliable if r["threshold"] in (0.5, 0.7, 0.8, 0.9))
+        console.print(f"  Out of fold on the coders' examples: {cells}", highlight=False, soft_wrap=True)
+    coders = result.coders
+    if coders.get("passages"):
+        console.print(
+            f"Coders' decisions: {coders['codes_standing']:,} codes stand and {coders['codes_rejected']:,} are "
+            f"rejected on {coders['passages']:,} passages; their passages keep the coders' codes and never get a "
+            "rejected one.", highlight=False, soft_wrap=True,
+        )
+        if coders["disagreements"]:
+            ties = coders["ties_not_used"]
+            console.print(
+                f"[yellow]Coders disagree on {len(coders['disagreements'])} (passage, code) pairs[/] "
+                f"({ties} ties, not used as evidence; the rest decided by majority); listed in run_manifest.json "
+                "under examples.decisions.disagreements.", highlight=False, soft_wrap=True,
+            )
+    if result.changes is not None:
+        console.print(f"[bold]Changed:[/] {result.changes.headline()}; listed in run_manifest.json under changes.",
+                      highlight=False, soft_wrap=True)
+
+
 def print_evaluation(
     evaluation: Evaluation, console: Console, *, predictions: Path | None = None, out: Path | None = None
 ) -> None:
@@ -79,7 +111,18 @@ def print_evaluation(
         console.print(f"[dim]95% intervals: percentile bootstrap over passages, "
                       f"{evaluation.settings.resamples} resamples, seed {evaluation.settings.seed}[/]",
                       highlight=False)
-    for level in evaluation.levels:
+    for sets in evaluation.sets:
+        console.print(
+            f"\n[bold]{sets.level} level, code sets[/] (n={sets.n}): micro-F1 {sets.micro_f1}, "
+            f"macro-F1 {sets.macro_f1}, exact match {sets.exact_match}; codes per unit: gold "
+            f"{sets.gold_per_unit:.2f}, predicted {sets.predicted_per_unit:.2f}",
+            highlight=False, soft_wrap=True,
+        )
+    if evaluation.settings.resamples and evaluation.sets:
+        console.print(f"[dim]95% intervals: percentile bootstrap over units, "
+                      f"{evaluation.settings.resamples} resamples, seed {evaluation.settings.seed}[/]",
+                      highlight=False)
+    for level in (*evaluation.levels, *evaluation.sets):
         table = Table("code", "precision", "recall", "f1", "support", "predicted", title=f"Per {level.level}")
         for row in level.per_code.itertuples():
             table.add_row(str(row.code), f"{row.precision:.2f}", f"{row.recall:.2f}", f"{row.f1:.2f}",
@@ -90,6 +133,12 @@ def print_evaluation(
         f"Calibration: {calibration.headline()}; expected calibration error {calibration.ece:.3f}",
         highlight=False, soft_wrap=True,
     )
+    console.print(f"Scores: {evaluation.settings.aligner.get('scores', '')}", highlight=False, soft_wrap=True)
+    table = Table("score ≥", "units", "coverage", "right (precision)", title="Pick a threshold")
+    for row in evaluation.thresholds.itertuples():
+        precision = "-" if row.precision is None or row.precision != row.precision else f"{row.precision:.0%}"
+        table.add_row(f"{row.threshold:g}", str(row.units), f"{row.coverage:.0%}", precision)
+    console.print(table)
     for note in evaluation.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     if predictions is not None:

@@ -267,7 +267,7 @@ def measure_agreement(
     """
     from narratives.align import load_codebook
     from narratives.coders.candidates import candidates as run_candidates
-    from narratives.coders.sheets import read_decisions
+    from narratives.coders.coded import read_coded_file
     from narratives.errors import InputError
     from narratives.reports.run_dir import load_run
 
@@ -291,7 +291,7 @@ def measure_agreement(
                 raise InputError(f"{path}: a .qdpx project is matched to the run's segments; give --run RUN_DIR")
             decisions.extend(decisions_from_project(path, codebook, units))
         else:
-            decisions.extend(read_decisions(path, codebook))
+            decisions.extend(read_coded_file(path, codebook))
     if not decisions:
         raise InputError("no decisions in the files yet: fill in the decision (or code) column first")
     judged = {d.unit_id for d in decisions}

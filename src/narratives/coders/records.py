@@ -60,3 +60,5 @@ class CoderDecision:
     source_file: str = ""
     text: str = ""
     document: str = ""
+    question: str = ""
+    """What the passage answers, when the file says (a question column)."""

@@ -18,9 +18,9 @@ from typing import Any
 
 from narratives.coders.records import NONE_CODE, Candidate, CoderDecision, DecisionKind
 from narratives.errors import InputError
-from narratives.models import Codebook, Example
+from narratives.models import Codebook
 
-__all__ = ["DECISIONS", "coder_order", "decision_examples", "read_decisions", "sheet_rows", "write_csv", "write_xlsx"]
+__all__ = ["DECISIONS", "coder_order", "read_decisions", "sheet_rows", "write_csv", "write_xlsx"]
 
 DECISIONS = ("accept", "reject", "recode")
 _ATTRIBUTE_LIMIT = 6
@@ -250,18 +250,3 @@ def read_decisions(path: Path, codebook: Codebook, coder: str | None = None) -> 
                                  comment, str(path), row.get("quote", ""), row.get("document", "")))
     return out
 
-
-def decision_examples(decisions: Sequence[CoderDecision]) -> list[Example]:
-    """Coders' decisions as evidence for the next run: accepted and recoded quotes are
-    positive examples of their code; a rejected proposal is a negative example of it."""
-    out: list[Example] = []
-    for d in decisions:
-        text = " ".join(d.text.split())
-        if not text:
-            continue
-        where = f"{d.source_file}:{d.unit_id}"
-        if d.code != NONE_CODE:
-            out.append(Example(text, d.code, True, d.document, where))
-        if d.proposed and d.proposed != d.code:
-            out.append(Example(text, d.proposed, False, d.document, where))
-    return out

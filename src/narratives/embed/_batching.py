@@ -55,8 +55,11 @@ def embed_in_fixed_shapes(
 
 
 @contextmanager
-def progress_bar(enabled: bool, n_texts: int, n_batches: int, *, unit: str = "batches") -> Iterator[Callable[[], None]]:
-    """One rich progress bar over batches (or chunks) on stderr; a no-op ``advance`` when disabled."""
+def progress_bar(
+    enabled: bool, n_texts: int, n_batches: int, *, unit: str = "batches", description: str | None = None
+) -> Iterator[Callable[[], None]]:
+    """One rich progress bar over batches (or chunks, or steps) on stderr; a no-op ``advance`` when
+    disabled. ``description`` replaces "Embedding N segments"."""
     if not enabled:
         yield lambda: None
         return
@@ -71,5 +74,5 @@ def progress_bar(enabled: bool, n_texts: int, n_batches: int, *, unit: str = "ba
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(f"Embedding {n_texts:,} segments", total=n_batches)
+        task = bar.add_task(description or f"Embedding {n_texts:,} segments", total=n_batches)
         yield lambda: bar.advance(task)

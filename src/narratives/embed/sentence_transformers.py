@@ -52,8 +52,8 @@ def offline_hub() -> Iterator[None]:
 
 
 @contextmanager
-def _no_transformers_progress() -> Iterator[None]:
-    """Hide transformers' "Loading weights" tqdm bar during the load, then restore it."""
+def quiet_transformers() -> Iterator[None]:
+    """Hide transformers' "Loading weights" and "Writing model shards" bars, then restore them."""
     from transformers.utils import logging as hf_logging
 
     was_enabled = hf_logging.is_progress_bar_enabled()
@@ -136,7 +136,7 @@ class SentenceTransformerEmbedder:
 
         path = self.resolved.path
         try:
-            with offline_hub(), _no_transformers_progress():
+            with offline_hub(), quiet_transformers():
                 model = SentenceTransformer(
                     str(path), device=self.device, local_files_only=True, trust_remote_code=False
                 )

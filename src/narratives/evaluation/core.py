@@ -1,6 +1,7 @@
 """``narratives evaluate``: code human-coded passages and measure agreement honestly.
 
-Each gold passage is coded exactly as ``narratives run`` codes a segment. Three modes:
+Each gold unit is coded as ``narratives run`` codes a segment, on its own words (a gold file
+has no surrounding text or interviewer question). Three modes:
 
 - **zero-shot** (no ``examples``): the aligner learns from the codebook alone;
 - **examples from another file**: fitted once on all of them, evaluated on the gold set;
@@ -15,20 +16,24 @@ percentile-bootstrap 95% intervals over passages (seeded from ``config.seed``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from narratives.align.decisions import block_entries
 from narratives.config import RunConfig
 from narratives.errors import ConfigError
 from narratives.evaluation.folds import assign_folds
 from narratives.evaluation.gold import CodedPassages, read_coded
 from narratives.evaluation.metrics import DEFAULT_RESAMPLES, level_scores, resample_indices
 from narratives.evaluation.records import Evaluation, EvaluationSettings
-from narratives.evaluation.reliability import reliability
-from narratives.models import UNASSIGNED, Assignment, Codebook
-from narratives.types import Embedder
+from narratives.evaluation.reliability import reliability, threshold_table
+from narratives.evaluation.sets import set_scores
+from narratives.models import UNASSIGNED, Assignment, Codebook, Example
+from narratives.types import Aligner, Embedder, Vectors
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -43,28 +48,59 @@ def _predict(
     codebook: Codebook,
     embedder: Embedder,
     config: RunConfig,
-    examples: CodedPassages | None,
+    examples: Sequence[Example] | None,
     folds: np.ndarray | None,
     progress: bool,
-) -> list[Assignment]:
-    """One assignment per gold passage, out-of-fold when ``folds`` is given."""
+) -> tuple[list[Assignment], list[tuple[str, ...]], dict[str, Any]]:
+    """One assignment and one predicted code set per gold unit, out-of-fold when ``folds`` is given;
+    and the (last) aligner's description."""
     from narratives.align import build_aligner
+    from narratives.align.context import example_features
+    from narratives.align.decisions import question_scope
 
-    distinct = list(dict.fromkeys(gold.texts))
-    vectors = embedder.embed(distinct, progress=progress)
-    row_of = {text: i for i, text in enumerate(distinct)}
-    embeddings = vectors[[row_of[t] for t in gold.texts]]
+    def fitted(train: Sequence[Example]) -> Aligner:
+        return build_aligner(config.align, config.seed, embed=config.embed, progress=progress).fit(
+            codebook, embedder, examples=train
+        )
+
+    units = gold.units()
+
+    def code(aligner: Aligner, rows: list[int], train: Sequence[Example]) -> None:
+        features = example_features(aligner.encoders, [units[i] for i in rows], config.align.context_weight)
+        blocked = question_scope(train, codebook, [gold.questions[i] for i in rows])
+        assigned = aligner.assign(features, blocked=blocked)
+        for i, assignment, chosen in zip(rows, assigned, _code_sets(aligner, codebook, features, blocked), strict=True):
+            first = () if assignment.theme == UNASSIGNED else (assignment.subtheme or assignment.theme,)
+            out[i], sets[i] = assignment, tuple(dict.fromkeys((*first, *chosen)))
+
+    n = len(gold.texts)
+    out: list[Assignment | None] = [None] * n
+    sets: list[tuple[str, ...]] = [()] * n
     if folds is None:
-        train = examples.examples(codebook) if examples is not None else []
-        return build_aligner(config.align, config.seed).fit(codebook, embedder, examples=train).assign(embeddings)
-    out: list[Assignment | None] = [None] * len(gold.texts)
-    for fold in range(int(folds.max()) + 1):
-        test = np.flatnonzero(folds == fold)
-        train = gold.examples(codebook, [int(i) for i in np.flatnonzero(folds != fold)])
-        aligner = build_aligner(config.align, config.seed).fit(codebook, embedder, examples=train)
-        for i, assignment in zip(test.tolist(), aligner.assign(embeddings[test]), strict=True):
-            out[i] = assignment
-    return [a for a in out if a is not None]
+        train = list(examples or [])
+        aligner = fitted(train)
+        code(aligner, list(range(n)), train)
+    else:
+        for fold in range(int(folds.max()) + 1):
+            train = gold.examples(codebook, [int(i) for i in np.flatnonzero(folds != fold)])
+            aligner = fitted(train)
+            code(aligner, [int(i) for i in np.flatnonzero(folds == fold)], train)
+    return [a for a in out if a is not None], sets, aligner.describe()
+
+
+def _code_sets(
+    aligner: Aligner, codebook: Codebook, features: Vectors, blocked: Sequence[frozenset[str]]
+) -> list[tuple[str, ...]]:
+    """Each row's further codes: every entry scored at least the aligner's multi-label threshold,
+    best first (the unit's assigned code is put in front of them by the caller)."""
+    ids = [e.id for e in codebook.entries]
+    scores = block_entries(np.asarray(aligner.entry_scores(features), dtype=np.float64), blocked, ids)
+    threshold = aligner.multi_label_threshold
+    out = []
+    for row in scores:
+        order = np.argsort(-row, kind="stable")
+        out.append(tuple(ids[j] for j in order if row[j] >= threshold))
+    return out
 
 
 def evaluate(
@@ -76,6 +112,9 @@ def evaluate(
     group_column: str | None = None,
     text_column: str | None = None,
     code_column: str | None = None,
+    id_column: str | None = None,
+    question_column: str | None = None,
+    documents: Sequence[str | Path] = (),
     config: RunConfig | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     predictions_out: str | Path | None = None,
@@ -84,22 +123,30 @@ def evaluate(
     progress: bool = False,
     embedder: Embedder | None = None,
 ) -> Evaluation:
-    """Code every gold passage and compare with the human codes.
+    """Code every gold unit and compare with the human codes.
 
     Args:
-        gold: CSV of human-coded passages (text and code columns).
+        gold: CSV of human-coded passages (text and code columns), or a filled-in decision sheet.
         codebook: codebook file or a loaded :class:`~narratives.models.Codebook`.
-        examples: coded examples to fit the aligner on; the gold file itself means
-            cross-validation over ``folds`` (default 5).
+        examples: coded examples to fit the aligner on (read like ``run --examples``: rejected
+            rows count against their code); the gold file itself means cross-validation over
+            ``folds`` (default 5).
         folds: number of cross-validation folds (only when ``examples`` is the gold file).
         group_column: column naming each passage's document or session; folds hold whole
             groups out.
         text_column, code_column: column names, when not found automatically.
+        id_column: rows sharing a value here are one unit with several codes (multi-label):
+            scored as sets (micro- and macro-F1), predictions with ``;``-separated codes.
+        question_column: what each unit answers; the codes a question's examples never used
+            (by top-level theme) are not predicted for it.
+        documents: the transcripts (files or folders) the gold passages come from: each unit is
+            then coded with its question and surrounding text, exactly as ``run`` codes a segment
+            (found by its text, in the file its group column names first).
         config: run configuration (aligner, model, ``seed`` for folds and bootstrap).
         resamples: bootstrap resamples for the 95% intervals (0 for none).
-        predictions_out: also write the per-passage predictions CSV here.
-        out: write the full report (predictions, per-code, confusion, reliability, summary)
-            into this directory, atomically.
+        predictions_out: also write the per-unit predictions CSV here.
+        out: write the full report (predictions, per-code, confusion, reliability, thresholds,
+            summary) into this directory, atomically.
         force: replace a non-empty ``out``.
         progress: show the embedding progress bar.
         embedder: an embedder to use instead of building one from ``config.embed``.
@@ -110,6 +157,7 @@ def evaluate(
         OutputExistsError: ``out`` holds results and ``force`` is false.
     """
     from narratives.align import load_codebook
+    from narratives.coders.coded import load_examples
     from narratives.embed import build_embedder
     from narratives.evaluation.output import write_report
     from narratives.reports.atomic import check_output_dir
@@ -127,46 +175,66 @@ def evaluate(
             f"(--examples {gold_path})"
         )
     passages = read_coded(gold_path, book, text_column=text_column, code_column=code_column,
-                          group_column=group_column if cv else None)
-    other = None
-    if examples is not None and not cv:
-        other = read_coded(examples, book, text_column=text_column, code_column=code_column)
+                          group_column=group_column if cv else None, id_column=id_column,
+                          question_column=question_column)
+    other = load_examples(examples, book) if examples is not None and not cv else None
     fold_of = None
-    notes = [f"gold code '{c}' is not in the codebook; its passages always count as wrong" for c in passages.unmatched]
+    notes = [f"gold code '{c}' is not in the codebook; its units always count as wrong" for c in passages.unmatched]
+    if documents:
+        from narratives.loaders import load_corpus
+
+        corpus = load_corpus(list(documents))
+        passages, found = passages.in_context(corpus.documents)
+        notes.append(f"{found} of {len(passages.texts)} units found in the documents and coded in their context"
+                     + ("" if found == len(passages.texts) else "; the others on their own words"))
+    notes.extend(book.notes)
     if group_column is not None and not cv:
         notes.append(f"--group-column '{group_column}' is used only for cross-validation (--examples GOLD); ignored")
     if cv:
         folds = folds or 5
-        fold_of = assign_folds(passages.codes, passages.groups if group_column else None, folds, config.seed)
+        fold_of = assign_folds(passages.first_codes(), passages.groups if group_column else None, folds, config.seed)
         notes.append(f"{folds}-fold cross-validation" + (f" by '{group_column}'" if group_column else "")
-                     + ": every passage was coded by an aligner fitted without it")
-
+                     + ": every unit was coded by an aligner fitted without it")
+    multi = id_column is not None
     embedder = embedder or build_embedder(config.embed)
-    assignments = _predict(passages, book, embedder, config, other, fold_of, progress)
+    assignments, sets, described = _predict(passages, book, embedder, config, other, fold_of, progress)
     known = {e.id for e in book.entries}
-    gold_codes = list(passages.codes)
+    gold_codes = passages.first_codes()
     predicted = [a.subtheme or a.theme for a in assignments]
     top = [a.subtheme or a.theme if a.theme != UNASSIGNED else (a.best_subtheme or a.best_theme or "")
            for a in assignments]
     indices = resample_indices(len(gold_codes), resamples, config.seed) if resamples else None
-    levels = [level_scores("code", gold_codes, predicted, indices=indices, columns=sorted(known))]
-    if any(e.parent for e in book.entries):
-        def parent(code: str) -> str:
-            return book.top_level(code) if code in known else code
+    hierarchical = any(e.parent for e in book.entries)
 
-        levels.append(level_scores(
-            "theme", [parent(g) for g in gold_codes], [a.theme for a in assignments],
-            indices=indices, columns=[t.id for t in book.themes],
-        ))
+    def parent(code: str) -> str:
+        return book.top_level(code) if code in known else code
+
+    levels = []
+    set_levels = []
+    if multi:
+        set_levels.append(set_scores("code", passages.codes, sets, indices=indices))
+        if hierarchical:
+            set_levels.append(set_scores(
+                "theme", [tuple(dict.fromkeys(parent(c) for c in g)) for g in passages.codes],
+                [tuple(dict.fromkeys(parent(c) for c in p)) for p in sets], indices=indices,
+            ))
+        correct = [bool(t) and t in g for t, g in zip(top, passages.codes, strict=True)]
+    else:
+        levels.append(level_scores("code", gold_codes, predicted, indices=indices, columns=sorted(known)))
+        if hierarchical:
+            levels.append(level_scores(
+                "theme", [parent(g) for g in gold_codes], [a.theme for a in assignments],
+                indices=indices, columns=[t.id for t in book.themes],
+            ))
+        correct = [t == g for t, g in zip(top, gold_codes, strict=True)]
     calibration = reliability(
-        [a.score for a in assignments],
-        [t == g for t, g in zip(top, gold_codes, strict=True)],
-        [a.theme != UNASSIGNED for a in assignments],
+        [a.score for a in assignments], correct, [a.theme != UNASSIGNED for a in assignments],
     )
     predictions = pd.DataFrame({
+        **({"id": list(passages.ids)} if multi else {}),
         "text": list(passages.texts),
-        "gold": gold_codes,
-        "predicted": ["" if p == UNASSIGNED else p for p in predicted],
+        "gold": [";".join(g) for g in passages.codes] if multi else gold_codes,
+        "predicted": [";".join(p) for p in sets] if multi else ["" if p == UNASSIGNED else p for p in predicted],
         "score": [round(a.score, 4) for a in assignments],
         "predicted_theme": ["" if a.theme == UNASSIGNED else a.theme for a in assignments],
         "nearest": [a.best_subtheme or a.best_theme or "" for a in assignments],
@@ -177,11 +245,13 @@ def evaluate(
         model=embedder.identity, align=config.align.model_dump(mode="json"), seed=config.seed,
         resamples=resamples, examples=None if examples is None else str(examples),
         folds=folds if cv else None, group_column=group_column if cv else None,
-        n_examples=len(passages.examples(book)) if cv else len(other.examples(book)) if other else 0,
+        n_examples=len(passages.examples(book)) if cv else len(other) if other else 0,
+        id_column=id_column, question_column=question_column, aligner=described,
     )
     result = Evaluation(
         levels=tuple(levels), predictions=predictions, reliability=calibration, settings=settings,
-        unmatched_codes=passages.unmatched, notes=tuple(notes),
+        unmatched_codes=passages.unmatched, notes=tuple(notes), sets=tuple(set_levels),
+        thresholds=threshold_table([a.score for a in assignments], correct),
     )
     if predictions_out is not None:
         target = Path(predictions_out)

@@ -1,63 +1,85 @@
-"""Read human-coded passages (a gold set, or coded examples) from CSV.
+"""Human-coded passages as units to score: one code per passage, or a set (multi-label).
 
-A coded file has a text column and a code column (found by common names or named
-explicitly), and optionally a group column (document or session). Codes are matched to
-codebook entries by id, label or slug of either.
+The file is read by the one reader of coded passages (:mod:`narratives.coders.coded`), so its
+``decision`` column means what it means for ``run --examples``: a rejected row is no gold
+code for its passage. With ``id_column`` the rows sharing an id are one unit whose gold is
+the set of their codes (``none`` rows add nothing); without it, every row is a unit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
-from narratives.align.codebook import code_index, find_code
+from narratives.coders.coded import Columns, decision_examples, read_coded_file
+from narratives.coders.records import NONE_CODE
 from narratives.errors import ConfigError, InputError
-from narratives.models import Codebook, Example
-
-TEXT_CANDIDATES = ("text", "content", "passage", "quote", "segment")
-CODE_CANDIDATES = ("code", "tag", "gold", "label", "theme", "subtheme")
+from narratives.models import Codebook, Document, Example
 
 
 @dataclass(frozen=True)
 class CodedPassages:
-    """Passages with their codes, as read from one file.
+    """Units with their gold codes, as read from one file.
 
-    ``codes`` are codebook entry ids where the file's code matched one, else the code as
-    written (such passages always count as wrong). ``groups`` is empty strings when the
-    file has no group column.
+    ``codes[i]`` is unit ``i``'s set of gold codes (one for single-label files; empty when
+    its coders said no code applies): codebook entry ids where the file's code matched one,
+    else the code as written (such units always count as wrong). ``groups`` and
+    ``questions`` are empty strings when the file has no such column.
     """
 
     path: Path
     texts: tuple[str, ...]
-    codes: tuple[str, ...]
+    codes: tuple[tuple[str, ...], ...]
     groups: tuple[str, ...]
+    questions: tuple[str, ...]
+    ids: tuple[str, ...]
     unmatched: tuple[str, ...]
+    examples_by_unit: tuple[tuple[Example, ...], ...]
+    documents: tuple[str, ...] = ()
+    """Each unit's document as the file names it (its ``document``/``group`` column), even when
+    folds do not use it."""
+    contexts: tuple[tuple[str | None, str], ...] = ()
+    """Each unit's (question, window) in its document, when the documents were given."""
+
+    def in_context(self, documents: Sequence[Document]) -> tuple[CodedPassages, int]:
+        """These units with the question and window each has in ``documents`` (found by its text,
+        in the file its group column names first), and how many were found."""
+        from dataclasses import replace
+
+        from narratives.align.context import locate
+
+        found = locate(self.texts, documents, self.documents)
+        units = []
+        for examples, where in zip(self.examples_by_unit, found, strict=True):
+            if where is None:
+                units.append(examples)
+                continue
+            question, window = where
+            units.append(tuple(replace(x, question=x.question or question, window=window) for x in examples))
+        contexts = tuple(where or (None, text) for where, text in zip(found, self.texts, strict=True))
+        located = replace(self, examples_by_unit=tuple(units), contexts=contexts)
+        return located, sum(f is not None for f in found)
+
+    def units(self) -> list[Example]:
+        """Each unit as a codeless example carrying its context, to be featurised like a segment."""
+        pairs = self.contexts or tuple((None, t) for t in self.texts)
+        return [Example(t, "", question=q, window=w) for t, (q, w) in zip(self.texts, pairs, strict=True)]
+
+    @property
+    def multi_label(self) -> bool:
+        """Whether any unit has more than one gold code."""
+        return any(len(c) > 1 for c in self.codes)
+
+    def first_codes(self) -> list[str]:
+        """Each unit's first gold code ("" for none): the single-label view."""
+        return [c[0] if c else "" for c in self.codes]
 
     def examples(self, codebook: Codebook, rows: range | list[int] | None = None) -> list[Example]:
-        """The passages (all, or ``rows``) whose code is a codebook entry, as accepted examples."""
+        """The coders' decisions on the units (all, or ``rows``) whose codes are codebook entries."""
         known = {e.id for e in codebook.entries}
         chosen = range(len(self.texts)) if rows is None else rows
-        return [
-            Example(text=self.texts[i], code=self.codes[i], group=self.groups[i], source=str(self.path))
-            for i in chosen if self.codes[i] in known
-        ]
-
-
-def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], what: str, path: Path) -> str:
-    if wanted is not None:
-        if wanted not in columns:
-            raise InputError(f"{path}: no column '{wanted}' for the {what}; columns are: {', '.join(columns)}")
-        return wanted
-    lowered = {c.lower(): c for c in columns}
-    for name in candidates:
-        if name in lowered:
-            return lowered[name]
-    raise InputError(
-        f"{path}: cannot tell which column holds the {what}; name it with --{what}-column "
-        f"(columns are: {', '.join(columns)})"
-    )
+        return [x for i in chosen for x in self.examples_by_unit[i] if x.code in known]
 
 
 def read_coded(
@@ -67,41 +89,45 @@ def read_coded(
     text_column: str | None = None,
     code_column: str | None = None,
     group_column: str | None = None,
+    id_column: str | None = None,
+    question_column: str | None = None,
 ) -> CodedPassages:
-    """Read a coded CSV; rows without a text or a code are dropped.
+    """Read a coded CSV (or decision sheet); rows without a text or a code are dropped.
 
     Raises:
         InputError: the file is missing, a column cannot be found, or no row is usable.
         ConfigError: none of the file's codes match the codebook.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: coded file not found")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    columns = list(frame.columns)
-    text_col = _pick(columns, text_column, TEXT_CANDIDATES, "text", path)
-    code_col = _pick(columns, code_column, CODE_CANDIDATES, "code", path)
-    if group_column is not None and group_column not in columns:
-        raise InputError(
-            f"{path}: no column '{group_column}' for --group-column; columns are: {', '.join(columns)}"
-        )
-    frame = frame[(frame[text_col].str.strip() != "") & (frame[code_col].str.strip() != "")]
-    if frame.empty:
+    columns = Columns(text=text_column, code=code_column, group=group_column, id=id_column, question=question_column)
+    decisions = read_coded_file(path, codebook, strict=False, columns=columns)
+    if not decisions:
         raise InputError(f"{path}: no rows with both a text and a code")
-    index = code_index(codebook)
-    raw = [c.strip() for c in frame[code_col]]
-    codes = [find_code(index, c) or c for c in raw]
     known = {e.id for e in codebook.entries}
-    if not any(c in known for c in codes):
+    if not any(d.code in known or d.proposed in known for d in decisions):
         raise ConfigError(
-            f"{path}: none of the codes in column '{code_col}' match codebook {codebook.source or codebook.name}; "
-            f"first codes: {', '.join(raw[:5])}"
+            f"{path}: none of the codes match codebook {codebook.source or codebook.name}; "
+            f"first codes: {', '.join(d.proposed or d.code for d in decisions[:5])}"
         )
-    groups = [str(g) for g in frame[group_column]] if group_column else [""] * len(frame)
+    order: list[str] = []
+    units: dict[str, list] = {}
+    for n, d in enumerate(decisions):
+        key = d.unit_id if id_column else f"{n}"
+        if key not in units:
+            units[key] = []
+            order.append(key)
+        units[key].append(d)
+    texts, codes, groups, questions, examples, sources = [], [], [], [], [], []
+    for key in order:
+        rows = units[key]
+        texts.append(rows[0].text)
+        sources.append(rows[0].document)
+        codes.append(tuple(dict.fromkeys(d.code for d in rows if d.code != NONE_CODE)))
+        groups.append(rows[0].document if group_column else "")
+        questions.append(rows[0].question)
+        examples.append(tuple(decision_examples(rows)))
+    unmatched = sorted({c for unit in codes for c in unit if c not in known})
     return CodedPassages(
-        path=path,
-        texts=tuple(frame[text_col]),
-        codes=tuple(codes),
-        groups=tuple(groups),
-        unmatched=tuple(sorted({r for r, c in zip(raw, codes, strict=True) if c not in known})),
+        path=path, texts=tuple(texts), codes=tuple(codes), groups=tuple(groups), questions=tuple(questions),
+        ids=tuple(order), unmatched=tuple(unmatched), examples_by_unit=tuple(examples), documents=tuple(sources),
     )

@@ -17,7 +17,8 @@ import pandas as pd
 from narratives.evaluation.records import Evaluation
 from narratives.reports.atomic import staged_directory
 
-REPORT_FILES = ("predictions.csv", "per_code.csv", "confusion.csv", "reliability.csv", "summary.json")
+REPORT_FILES = ("predictions.csv", "per_code.csv", "confusion.csv", "reliability.csv", "thresholds.csv", "summary.json")
+"""Single-label gold; multi-label gold (``--id-column``) has no ``confusion.csv``."""
 
 
 def summary_dict(evaluation: Evaluation) -> dict[str, Any]:
@@ -29,7 +30,8 @@ def summary_dict(evaluation: Evaluation) -> dict[str, Any]:
         "narratives_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "n": len(evaluation.predictions),
-        "levels": {level.level: level.as_dict() for level in evaluation.levels},
+        "levels": {level.level: level.as_dict() for level in (*evaluation.levels, *evaluation.sets)},
+        "multi_label": bool(evaluation.sets),
         "reliability": evaluation.reliability.as_dict(),
         "interval": "percentile bootstrap 95% over passages" if settings.resamples else None,
         "settings": {
@@ -38,11 +40,15 @@ def summary_dict(evaluation: Evaluation) -> dict[str, Any]:
             "n_examples": settings.n_examples,
             "folds": settings.folds,
             "group_column": settings.group_column,
+            "id_column": settings.id_column,
+            "question_column": settings.question_column,
             "seed": settings.seed,
             "bootstrap_resamples": settings.resamples,
             "align": settings.align,
         },
         "model": settings.model,
+        "aligner": settings.aligner,
+        "thresholds": evaluation.thresholds.to_dict(orient="records"),
         "codebook": {"source": settings.codebook, "sha256": settings.codebook_sha256},
         "unmatched_codes": list(evaluation.unmatched_codes),
         "notes": list(evaluation.notes),
@@ -59,13 +65,14 @@ def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     with staged_directory(out) as staging:
         evaluation.predictions.to_csv(staging / "predictions.csv", index=False)
-        per_code = [level.per_code.assign(level=level.level) for level in evaluation.levels]
+        per_code = [level.per_code.assign(level=level.level) for level in (*evaluation.levels, *evaluation.sets)]
         frame = pd.concat(per_code, ignore_index=True)
         frame[["level", *[c for c in frame.columns if c != "level"]]].to_csv(staging / "per_code.csv", index=False)
         for level in evaluation.levels:
             name = "confusion.csv" if level.level == "code" else f"confusion_{level.level}.csv"
             level.confusion.to_csv(staging / name, index_label="gold")
         evaluation.reliability.table.to_csv(staging / "reliability.csv", index=False)
+        evaluation.thresholds.to_csv(staging / "thresholds.csv", index=False)
         (staging / "summary.json").write_text(
             json.dumps(summary_dict(evaluation), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )

@@ -120,15 +120,22 @@ class EvaluationSettings:
     folds: int | None = None
     group_column: str | None = None
     n_examples: int = 0
+    id_column: str | None = None
+    question_column: str | None = None
+    aligner: dict[str, Any] = field(default_factory=dict)
+    """The aligner's own account (method, whether its scores are calibrated, what they mean)."""
 
 
 @dataclass(frozen=True)
 class Evaluation:
     """What ``narratives evaluate`` reports.
 
-    ``predictions`` has one row per gold passage: ``text, gold, predicted, score,
+    ``predictions`` has one row per gold unit: ``text, gold, predicted, score,
     predicted_theme, nearest, fold`` (empty ``predicted`` = unassigned; ``fold`` is empty
-    unless cross-validated).
+    unless cross-validated). For multi-label gold (``--id-column``) it starts with ``id``,
+    and ``gold``/``predicted`` are ``;``-separated code sets; the scores are then in ``sets``
+    (micro- and macro-F1) and ``levels`` is empty. ``thresholds`` says, for each score
+    threshold, how many units reach it and how many of those are right.
     """
 
     levels: tuple[LevelScores, ...]
@@ -137,6 +144,9 @@ class Evaluation:
     settings: EvaluationSettings
     unmatched_codes: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sets: tuple[Any, ...] = ()
+    """:class:`~narratives.evaluation.sets.SetScores` per level, for multi-label gold."""
+    thresholds: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def level(self, name: str) -> LevelScores:
         """The scores at level ``name`` (``"code"`` or ``"theme"``)."""

@@ -57,3 +57,21 @@ def reliability(
         high_n=high_n,
         high_accuracy=float(ok[high].mean()) if high_n else None,
     )
+
+
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def threshold_table(scores: Sequence[float], correct: Sequence[bool]) -> pd.DataFrame:
+    """For each threshold: how many units score at least it (``coverage``) and how many of those
+    are right (``precision``), to pick the threshold that gives, say, 90% precision."""
+    s = np.asarray(scores, dtype=np.float64)
+    ok = np.asarray(correct, dtype=bool)
+    rows = []
+    for t in THRESHOLDS:
+        kept = s >= t
+        rows.append({
+            "threshold": t, "units": int(kept.sum()), "coverage": round(float(kept.mean()), 4) if len(s) else 0.0,
+            "precision": round(float(ok[kept].mean()), 4) if kept.any() else None,
+        })
+    return pd.DataFrame(rows)

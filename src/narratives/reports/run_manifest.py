@@ -61,7 +61,10 @@ def build_run_manifest(
             "sha256": _sha256(result.examples_source),
             "accepted": sum(e.accepted for e in result.examples),
             "rejected": sum(not e.accepted for e in result.examples),
+            **({"decisions": result.coders} if result.coders else {}),
         },
+        "aligner": result.aligner,
+        "changes": result.changes.as_dict() if result.changes is not None else None,
         "documents": [
             {
                 "doc_id": d.doc_id, "source": d.source, "sha256": d.sha256, "kind": d.kind,

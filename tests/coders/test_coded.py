@@ -1,4 +1,4 @@
-"""Reading a coder's coded passages into Example records."""
+"""The one reader of coded passages: plain CSVs into decisions and Example records."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from narratives.align import load_examples
+from narratives.coders.coded import load_examples
 from narratives.errors import InputError
 from narratives.models import Codebook, Example, Theme
 
@@ -51,7 +51,7 @@ def test_reads_ids_labels_decisions_and_groups(tmp_path: Path) -> None:
         ("text,code\nhello,nosuch\n", "row 2, column 'code': unknown code 'nosuch'"),
         ("text,code,decision\nhello,pay,maybe\n", "row 2, column 'decision': unknown decision"),
         ("text,code,decision\nhello,pay,recode\n", "row 2, column 'recode_to'"),
-        ("text,code\nok,pay\n,pay\n", "row 3, column 'text': empty passage"),
+        ("text,code\nok,pay\n,pay\n", "row 3, column 'text': empty"),
         ("words,code\nhello,pay\n", "row 1: no text"),
     ],
 )

@@ -1,0 +1,221 @@
+"""The one reader of coded passages: every file a coder or a study hands back, as decisions.
+
+``narratives run --examples``, ``narratives evaluate`` (its gold file and ``--examples``) and
+``narratives agreement`` all read coded passages here, so a ``decision`` column means the
+same everywhere. What is read:
+
+- **a filled-in sheet** from ``narratives export`` (``.xlsx``, or a CSV with a ``unit_id``
+  column): :func:`narratives.coders.sheets.read_decisions`; rows not yet judged are skipped;
+- **a REFI-QDA project** (``.qdpx``) coming back from a QDA tool, matched to a run's units
+  (:func:`narratives.coders.agreement_report.decisions_from_project`; needs the run);
+- **a plain CSV** (UTF-8, header row), one row per (passage, code):
+
+  - the passage: ``text``, ``content``, ``passage``, ``quote`` or ``segment``;
+  - the code: ``code``, ``tag``, ``theme``, ``subtheme``, ``label`` or ``gold``, a codebook
+    id or label (any case, also as a slug); ``none`` means no code of the codebook applies;
+  - optional ``decision``: ``accept`` (the default when empty), ``reject`` or ``recode``
+    (with the new code in ``recode_to``);
+  - optional ``coder``: who decided (default: the file's name);
+  - optional ``group``, ``document`` or ``session``: the unit examples come in;
+  - optional ``id``/``unit_id`` (or ``--id-column``): rows sharing an id are one passage with
+    several codes (multi-label gold);
+  - optional question column (``--question-column``): what the passage answers.
+
+A decision record says what one coder did to one passage: ``accept`` (the code is right),
+``reject`` (the proposed code is wrong), ``recode`` (wrong; the right one is ``code``), or
+``code`` (a blind coder's own code). :func:`decision_examples` turns decisions into
+:class:`~narratives.models.Example` evidence.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from narratives.align.codebook import code_index, find_code
+from narratives.coders.records import NONE_CODE, CoderDecision, DecisionKind
+from narratives.errors import InputError
+from narratives.models import Codebook, Example
+
+__all__ = ["CODE_COLUMNS", "TEXT_COLUMNS", "Columns", "decision_examples", "load_examples", "read_coded_file"]
+
+TEXT_COLUMNS = ("text", "content", "passage", "quote", "segment")
+CODE_COLUMNS = ("code", "tag", "theme", "subtheme", "label", "gold")
+GROUP_COLUMNS = ("group", "document", "session")
+ID_COLUMNS = ("id", "unit_id")
+_DECISIONS: dict[str, DecisionKind] = {
+    "accept": "accept", "accepted": "accept", "": "accept", "yes": "accept",
+    "reject": "reject", "rejected": "reject", "no": "reject",
+    "recode": "recode", "recoded": "recode",
+}
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Column names given by the user (``--text-column`` …); ``None``: found by the usual names."""
+
+    text: str | None = None
+    code: str | None = None
+    group: str | None = None
+    id: str | None = None
+    question: str | None = None
+
+
+def load_examples(path: str | Path, codebook: Codebook) -> tuple[Example, ...]:
+    """Coded passages from ``path`` (any format above) as evidence for ``codebook``'s entries.
+
+    Raises:
+        InputError: the file is missing or malformed, or a row names an unknown code or
+            decision; the message names the file, the row (header = row 1) and the column.
+    """
+    return tuple(decision_examples(read_coded_file(Path(path), codebook)))
+
+
+def read_coded_file(
+    path: Path, codebook: Codebook, *, strict: bool = True, columns: Columns = Columns(), coder: str | None = None
+) -> list[CoderDecision]:
+    """Every decision in one file of coded passages, in file order.
+
+    ``strict=False`` (a gold file) keeps codes that are not in the codebook as written and
+    drops rows without a passage or a code; ``strict=True`` (examples, decisions) refuses them.
+
+    Raises:
+        InputError: naming the file, the row and the column, and what to change.
+    """
+    if not path.is_file():
+        raise InputError(f"{path}: coded file not found; check the path")
+    if path.suffix.lower() == ".qdpx":
+        raise InputError(
+            f"{path}: a .qdpx project is matched to the segments of the run it came from; "
+            "give it to `narratives agreement --run RUN_DIR`, whose examples.csv is then --examples"
+        )
+    if path.suffix.lower() == ".xlsx" or _has_unit_column(path):
+        from narratives.coders.sheets import read_decisions
+
+        return read_decisions(path, codebook, coder=coder)
+    return _read_plain(path, codebook, strict=strict, columns=columns, coder=coder or path.stem)
+
+
+def _has_unit_column(path: Path) -> bool:
+    """A CSV written by ``narratives export`` (it has ``unit_id`` and the ``decision`` or blind ``code`` column)."""
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        header = {h.strip().lower() for h in next(csv.reader(fh), [])}
+    return "unit_id" in header and ("proposed_code" in header or "quote" in header)
+
+
+def _pick(columns: dict[str, str], wanted: str | None, candidates: tuple[str, ...], what: str, path: Path,
+          option: str) -> str | None:
+    if wanted is not None:
+        if wanted not in columns.values():
+            raise InputError(
+                f"{path}: row 1: no column '{wanted}' for {option}; columns are: {', '.join(columns.values())}"
+            )
+        return wanted
+    for name in candidates:
+        if name in columns:
+            return columns[name]
+    return None
+
+
+def _read_plain(path: Path, codebook: Codebook, *, strict: bool, columns: Columns, coder: str) -> list[CoderDecision]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = {c.strip().lower(): c for c in (reader.fieldnames or []) if c}
+    text_col = _pick(header, columns.text, TEXT_COLUMNS, "text", path, "--text-column")
+    code_col = _pick(header, columns.code, CODE_COLUMNS, "code", path, "--code-column")
+    if text_col is None or code_col is None:
+        missing = "text (text/content/passage/quote)" if text_col is None else "code (code/tag/theme/label)"
+        raise InputError(
+            f"{path}: row 1: no {missing} column; columns are: {', '.join(header.values()) or '(none)'}; "
+            f"name it with --{'text' if text_col is None else 'code'}-column"
+        )
+    group_col = _pick(header, columns.group, GROUP_COLUMNS, "group", path, "--group-column")
+    id_col = _pick(header, columns.id, ID_COLUMNS, "id", path, "--id-column")
+    question_col = _pick(header, columns.question, (), "question", path, "--question-column")
+    decision_col, recode_col, coder_col = header.get("decision"), header.get("recode_to"), header.get("coder")
+    index = code_index(codebook)
+
+    def code_of(value: str, row: int, column: str) -> str | None:
+        value = value.strip()
+        if value.lower() == NONE_CODE:
+            return NONE_CODE
+        found = find_code(index, value)
+        if found is None and strict:
+            raise InputError(
+                f"{path}: row {row}, column '{column}': unknown code '{value}'; use an id or label from "
+                f"codebook '{codebook.name}' (ids: {', '.join(e.id for e in codebook.entries)}) or 'none'"
+            )
+        return found or value or None
+
+    out: list[CoderDecision] = []
+    for row, record in enumerate(reader, start=2):
+        passage = " ".join((record.get(text_col) or "").split())
+        raw_code = (record.get(code_col) or "").strip()
+        if not passage or not raw_code:
+            if not strict:
+                continue
+            column = text_col if not passage else code_col
+            raise InputError(f"{path}: row {row}, column '{column}': empty; fill it or delete the row")
+        code = code_of(raw_code, row, code_col)
+        assert code is not None
+        raw_decision = (record.get(decision_col) or "").strip().lower() if decision_col else ""
+        kind = _DECISIONS.get(raw_decision)
+        if kind is None:
+            raise InputError(
+                f"{path}: row {row}, column '{decision_col}': unknown decision '{raw_decision}'; "
+                "use accept, reject or recode"
+            )
+        final = code
+        if kind == "reject":
+            final = NONE_CODE
+        elif kind == "recode":
+            target = (record.get(recode_col) or "").strip() if recode_col else ""
+            if not target:
+                raise InputError(f"{path}: row {row}, column 'recode_to': a recoded row needs the new code here")
+            final = code_of(target, row, recode_col or "recode_to") or target
+        unit = (record.get(id_col) or "").strip() if id_col else ""
+        out.append(CoderDecision(
+            coder=((record.get(coder_col) or "").strip() if coder_col else "") or coder,
+            unit_id=unit or _text_unit(passage),
+            code=final,
+            kind=kind,
+            proposed=code,
+            source_file=f"{path}:{row}",
+            text=passage,
+            document=(record.get(group_col) or "").strip() if group_col else "",
+            question=(record.get(question_col) or "").strip() if question_col else "",
+        ))
+    return out
+
+
+def _text_unit(passage: str) -> str:
+    """A unit id for a row without one: the same passage in two coders' files is the same unit."""
+    import hashlib
+
+    return "text-" + hashlib.sha256(passage.encode("utf-8")).hexdigest()[:12]
+
+
+def decision_examples(decisions: Sequence[CoderDecision]) -> list[Example]:
+    """Decisions as evidence: a passage is a positive example of the code a coder gave it
+    (accepted, recoded to, or chosen blind), and a negative example of a proposal the coder
+    took away (rejected, or recoded from)."""
+    out: list[Example] = []
+    for d in decisions:
+        text = " ".join(d.text.split())
+        if not text:
+            continue
+        where = d.source_file if ":" in d.source_file else f"{d.source_file}:{d.unit_id}"
+        question = d.question or None
+        if d.code != NONE_CODE:
+            out.append(Example(text, d.code, True, d.document, where, coder=d.coder, question=question))
+        if d.proposed and d.proposed != d.code and d.proposed != NONE_CODE:
+            out.append(Example(text, d.proposed, False, d.document, where, coder=d.coder, question=question))
+    return out
