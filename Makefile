@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: install browser demo test lint bench bench-align clean-demo
+.PHONY: install browser demo test lint bench bench-align bench-learning clean-demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench: $(STAMP)
 
 bench-align: $(STAMP)
 	$(PY) benchmarks/alignment.py --write
+
+# Learning from coders (issue 12): learning curves on the shared usability and World after Covid sets,
+# folds by session / participant; about an hour on 2 cores. Writes benchmarks/README.md.
+bench-learning: $(STAMP)
+	$(PY) benchmarks/learning.py --write
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests

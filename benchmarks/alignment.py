@@ -50,12 +50,14 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "align" / "data"
 HEADING = "## Alignment methods (issue 3)"
 NOTES = """\
-The default aligner is `calibrated` (`align.method`); `prototype` stays selectable. Its
-zero-shot accuracy is the prototype aligner's (it ranks by the same similarities), but its
-score is a probability, and with coded examples it adds a balanced logistic regression and
-an isotonic calibration fitted on out-of-fold predictions (the codebook's own prototypes join the
-classifier's training set, so codes without coder examples keep a class). "+ context" embeds each passage
-blended with its question and surrounding text (`narratives.align.context`, weight 0.5).
+These are the methods of issue 3. The default aligner is now `learned` (`align.method`;
+issue 12, "Learning from coders" below): without coded examples it codes exactly as
+`calibrated` does here; with examples see that section. `calibrated` and `prototype` stay
+selectable. The calibrated aligner's zero-shot accuracy is the prototype aligner's (it ranks by the
+same similarities), but its score is a probability, and with coded examples it adds a balanced
+logistic regression and an isotonic calibration fitted on out-of-fold predictions (the codebook's
+own prototypes join the classifier's training set, so codes without coder examples keep a class).
+"+ context" embeds each passage blended with its question and surrounding text (`narratives.align.context`, weight 0.5).
 
 Reading the table:
 - **Demo corpus**: "accuracy" counts `unassigned` as a code (34 of the 84 segments are
@@ -218,8 +220,8 @@ def multi_label(emb: Embedder) -> list[tuple[str, str, dict[str, str]]]:
         a2 = aligner.assign(emb.embed(two_texts))
         a1 = aligner.assign(emb.embed(one_texts))
         if clause_level:
-            a2 = with_clause_themes(a2, two_texts, aligner, emb)
-            a1 = with_clause_themes(a1, one_texts, aligner, emb)
+            a2 = with_clause_themes(a2, two_texts, aligner)
+            a1 = with_clause_themes(a1, one_texts, aligner)
         both = np.mean(
             [{b.theme, *(t for t, _ in b.also)} >= set(r["themes"].split(";")) for b, r in zip(a2, two, strict=True)]
         )

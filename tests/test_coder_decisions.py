@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 from pathlib import Path
 
@@ -27,7 +28,8 @@ APP = "We built an app that books video consultations with specialists for patie
 ROTA = "The night rota here is published weeks ahead and I always get a rest day after nights."
 SALARY = "My salary as a registrar could not cover the rent of a small flat in Lahore."
 
-_PLACES = ("Multan", "Quetta", "Sukkur", "Mardan", "Swat", "Thar", "Gilgit", "Sialkot", "Jhang", "Bannu", "Kasur", "Chitral")
+_PLACES = ("Multan", "Quetta", "Sukkur", "Mardan", "Swat", "Thar", "Gilgit", "Sialkot", "Jhang", "Bannu", "Kasur",
+           "Chitral")
 _TEMPLATES = {
     "homeland-conscience": "Every weekend I give free video clinics to patients from {p}, the town I left.",
     "regulated-hours": "My shifts in the hospital near {p} Road are capped at 48 hours and rest days follow nights.",
@@ -49,7 +51,9 @@ def _write(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
     return path
 
 
-def _run(tmp_path: Path, repo_dir: Path, out: str, examples: Path, cache: Path, *extra: str) -> dict[str, dict[str, str]]:
+def _run(
+    tmp_path: Path, repo_dir: Path, out: str, examples: Path, cache: Path, *extra: str
+) -> dict[str, dict[str, str]]:
     result = CliRunner().invoke(app, [
         "run", str(tmp_path / "p4.txt"), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
         "--out", str(tmp_path / out), "--examples", str(examples), "--set", f"embed.cache_dir={cache}",
@@ -134,6 +138,12 @@ def test_a_run_replacing_another_says_what_moved(tmp_path: Path, repo_dir: Path,
     out = _run(tmp_path, repo_dir, "out", _write(tmp_path / "b.csv", recoded), cache_dir, "--force")
     text = " ".join(out["_output"]["text"].split())
     assert "Changed:" in text and "changed theme" in text
-    changes = json.loads((tmp_path / "out" / "run_manifest.json").read_text(encoding="utf-8"))["changes"]
+    manifest = json.loads((tmp_path / "out" / "run_manifest.json").read_text(encoding="utf-8"))
+    changes = manifest["changes"]
     assert changes["compared_with"] == str(tmp_path / "out")
     assert any(m["to_subtheme"] == "professional-respect" for m in changes["moves"])
+    page = " ".join((tmp_path / "out" / "report.html").read_text(encoding="utf-8").split())
+    assert f"<b>{changes['theme_moved']} of {changes['segments_compared']}</b> coded segments changed theme" in page
+    assert f"<th>Scores</th><td>{html.escape(manifest['aligner']['scores'], quote=False)}" in page or (
+        f"<th>Scores</th><td><b>{html.escape(manifest['aligner']['scores'], quote=False)}" in page)  # what scores mean
+    assert ("<th>score ≥</th>" in page) == any(r["precision"] is not None for r in manifest["aligner"]["reliability"])

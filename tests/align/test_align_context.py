@@ -62,3 +62,20 @@ def test_segment_windows_average_the_neighbours_within_reach() -> None:
     assert np.allclose(windows[0], [0.5, 0.5, 0, 0])  # itself and its neighbour; not the far one
     assert np.allclose(windows[2], [0, 0, 1, 0])  # nobody within reach
     assert np.allclose(windows[3], [0, 0, 0, 1])  # another block is never context
+
+
+def test_examples_are_learned_in_the_context_they_have_in_the_corpus() -> None:
+    from narratives.align.context import with_corpus_context
+    from narratives.models import Example, Segment
+
+    doc = _transcript()
+    start = doc.text.index("For my daughters")
+    segment = Segment("t:s0001", "t", "sentence", 1, 1, start, start + 22, "For my daughters — no.", "P2",
+                      "participant")
+    sentence = "The schools there are not safe at night. The schools there"  # spans two sentences: found in the text
+    examples = [Example("For my  daughters — no.", "return"), Example(sentence, "return", group="t"),
+                Example("Never said in this corpus.", "return")]
+    as_segment, as_text, elsewhere = with_corpus_context(examples, [segment], {"t": doc})
+    assert as_segment.question == "Would you ever go back to Lahore?" and as_segment.window.startswith("For my")
+    assert as_text.question == "Would you ever go back to Lahore?" and sentence in " ".join(as_text.window.split())
+    assert elsewhere.window is None and elsewhere.question is None

@@ -43,8 +43,19 @@ def theme_result(theme_corpus) -> ClusterResult:
 
 def test_synthetic_themes_are_recovered(theme_corpus, theme_result: ClusterResult) -> None:
     _, _, truth = theme_corpus
-    assert adjusted_rand_score(truth, theme_result.labels) > 0.7  # measured 0.92 (seeds 0, 7, 42: 0.92–0.95)
-    assert len([t for t in theme_result.topics if t.cluster >= 0]) == 4
+    labels = theme_result.labels
+    # measured 0.83-0.95 over seeds 0, 7, 42 (numba 0.68, umap-learn 0.5.12: seed 42 splits the exam
+    # theme into licensing fees and licensing tests; earlier releases gave exactly four topics)
+    assert adjusted_rand_score(truth, labels) > 0.7
+    clusters = sorted(set(labels) - {-1})
+    assert 4 <= len(clusters) <= 6, clusters
+    majority = []
+    for cluster in clusters:
+        members = truth[labels == cluster]
+        counts = np.bincount(members, minlength=4)
+        assert counts.max() / counts.sum() >= 0.85, (cluster, counts)  # no topic mixes two themes
+        majority.append(int(counts.argmax()))
+    assert set(majority) == {0, 1, 2, 3}  # every theme is found
     assert_clean_labels(theme_result)
 
 

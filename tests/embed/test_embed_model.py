@@ -123,3 +123,26 @@ def test_a_pickled_embedder_carries_settings_not_weights(st_embedder: SentenceTr
     assert st_embedder.loaded and not copy.loaded
     assert len(blob) < 10_000
     assert np.array_equal(copy.embed(text), vector)
+
+
+def test_a_worker_with_fewer_threads_gives_the_same_vectors(st_embedder: SentenceTransformerEmbedder) -> None:
+    """A Ray worker starts with 1 torch thread; 1 and 2 threads differ in the last bits, which UMAP
+    magnifies into different clusters. The pickled copy embeds with the sender's thread count."""
+    import os
+    import pickle
+
+    import torch
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs 2 cores for the thread counts to differ")
+    texts = [f"The visa took a year, case {n}." for n in range(40)]  # short texts: every one differed
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        vectors = st_embedder.embed(texts)
+        copy = pickle.loads(pickle.dumps(st_embedder))
+        torch.set_num_threads(1)  # as in a worker process
+        assert np.array_equal(copy.embed(texts), vectors)
+        assert torch.get_num_threads() == 1  # the worker's own setting is left as it was
+    finally:
+        torch.set_num_threads(before)

@@ -54,7 +54,8 @@ def test_zero_shot_report(gold: Path, tmp_path: Path, repo_dir: Path, cache_dir:
     assert "coverage" in result.output and "Calibration:" in result.output and "≥ 0.8" in result.output
     assert str(out / "summary.json") in result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["predictions.csv", "per_code.csv", "confusion.csv", "confusion_theme.csv", "reliability.csv", "summary.json"]
+        ["predictions.csv", "per_code.csv", "confusion.csv", "confusion_theme.csv", "reliability.csv", "thresholds.csv",
+         "summary.json"]
     )
     predictions = pd.read_csv(out / "predictions.csv", keep_default_na=False)
     assert list(predictions.columns) == ["text", "gold", "predicted", "score", "predicted_theme", "nearest", "fold"]
@@ -109,3 +110,53 @@ def test_refuses_a_non_empty_out_without_force(gold: Path, tmp_path: Path, repo_
 def test_folds_need_the_gold_file_as_examples(gold: Path, repo_dir: Path, cache_dir: Path) -> None:
     result = runner.invoke(app, _args(gold, repo_dir, cache_dir, "--folds", "4"))
     assert result.exit_code == 2 and "--examples" in result.output
+
+
+TWO_THEMES = [
+    ("u1", "salary-inadequacy", "My salary could not pay the rent, and I still feel I abandoned my patients at home."),
+    ("u1", "homeland-conscience",
+     "My salary could not pay the rent, and I still feel I abandoned my patients at home."),
+    ("u2", "resource-scarcity", "There was no oxygen on the ward and the promotion went to the minister's nephew."),
+    ("u2", "absent-meritocracy", "There was no oxygen on the ward and the promotion went to the minister's nephew."),
+    ("u3", "regulated-hours", "In Britain my rota ends after thirteen hours and I actually get days off to rest."),
+    ("u4", "credentialing-barriers", "The licensing exams and the language test took me three years and my savings."),
+]
+
+
+@pytest.mark.slow
+def test_multi_label_gold_is_scored_as_sets(tmp_path: Path, repo_dir: Path, cache_dir: Path) -> None:
+    gold = tmp_path / "multi.csv"
+    pd.DataFrame(TWO_THEMES, columns=["id", "code", "text"]).to_csv(gold, index=False)
+    out = tmp_path / "multi"
+    result = runner.invoke(app, _args(gold, repo_dir, cache_dir, "--id-column", "id", "--out", str(out)))
+    assert result.exit_code == 0, result.output
+    assert "code level, code sets (n=4): micro-F1 0." in " ".join(result.output.split())
+    predictions = pd.read_csv(out / "predictions.csv", keep_default_na=False)
+    assert list(predictions.columns[:5]) == ["id", "text", "gold", "predicted", "score"]
+    assert list(predictions["id"]) == ["u1", "u2", "u3", "u4"]
+    assert predictions.loc[0, "gold"] == "salary-inadequacy;homeland-conscience"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["multi_label"] is True and summary["settings"]["id_column"] == "id"
+    code = summary["levels"]["code"]
+    assert code["gold_per_unit"] == 1.5 and code["micro_f1"]["low"] <= code["micro_f1"]["value"]
+    per_code = pd.read_csv(out / "per_code.csv")
+    assert set(per_code[per_code["level"] == "code"]["code"]) == {c for _, c, _ in TWO_THEMES}
+
+
+@pytest.mark.slow
+def test_examples_are_read_with_their_decisions(gold: Path, tmp_path: Path, repo_dir: Path, cache_dir: Path) -> None:
+    """A rejected row in --examples is evidence against its code, never an example of it."""
+    import narratives
+
+    examples = tmp_path / "decisions.csv"
+    pd.DataFrame([
+        ("The stipend was paid late for months.", "salary-inadequacy", "accept"),
+        ("No pension and no indemnity cover at all.", "financial-insecurity", "accept"),
+        ("We improvised without gloves.", "resource-scarcity", "accept"),
+        ("The rota here is fair.", "salary-inadequacy", "reject"),
+        ("I miss my mother's cooking.", "homeland-conscience", "reject"),
+    ], columns=["text", "code", "decision"]).to_csv(examples, index=False)
+    config = narratives.load_config(None, [f"embed.cache_dir={cache_dir}", "align.extra_models=[]"])
+    result = narratives.evaluate(gold, repo_dir / "configs/codebooks/physician-migration.yaml", examples=examples,
+                                 config=config, resamples=0)
+    assert (result.settings.n_examples, result.settings.n_rejections) == (3, 2)

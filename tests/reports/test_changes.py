@@ -32,5 +32,5 @@ def test_counts_and_lists_moved_segments(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_segments_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no segments.csv"):
+    with pytest.raises(InputError, match=r"no segments\.csv"):
         compare_with(_frame([("pay", "")]), tmp_path)

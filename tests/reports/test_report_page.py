@@ -33,6 +33,7 @@ def test_run_writes_a_self_contained_page(demo_run):
     assert re.search(r"<script[^>]+src=", page) is None  # every script is inline
     assert "Plotly.newPlot" in page and "plotly.js v" in page  # plotly.js itself is inline
     assert 'href="figures/themes.png"' in page  # figures for papers sit beside it
+    assert "<th>Scores</th><td><b>zero-shot: not calibrated" in page  # no coded examples: scores say so
 
 
 def test_page_shows_every_theme_with_its_quotes_highlighted_and_anchored(demo_run):

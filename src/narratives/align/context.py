@@ -127,22 +127,41 @@ def blend_question_and_window(
 def with_corpus_context(
     examples: Sequence[Example], segments: Sequence[Segment], documents: dict[str, Document]
 ) -> list[Example]:
-    """``examples`` whose passage is one of ``segments`` get that segment's question and window,
-    so an example is learned from in the context it will be coded in (others keep their own)."""
+    """``examples`` with the question and window they have in the corpus, so an example is learned
+    from in the context it will be coded in: a segment's own when the example is one, else where
+    its text is found in the documents (its group's document first; the others only for corpora
+    under ``SCAN_CHARS`` characters). Examples found nowhere keep their own words alone."""
     from dataclasses import replace
 
     from narratives.align.decisions import passage_key
 
     where = {passage_key(s.text): s for s in reversed(segments)}
+    pending = [i for i, x in enumerate(examples) if x.window is None and passage_key(x.text) not in where]
+    everything = list(documents.values())
+    scan = everything if sum(len(d.text) for d in everything) <= SCAN_CHARS else []
+    found = {}
+    for i in pending:
+        hint = examples[i].group
+        pool = [documents[hint]] if hint in documents else []
+        (found[i],) = locate([examples[i].text], pool + scan, [hint])
     out = []
-    for example in examples:
+    for i, example in enumerate(examples):
         segment = where.get(passage_key(example.text))
-        if segment is None or example.window is not None:
+        if example.window is not None:
             out.append(example)
             continue
-        question, window = question_and_window(documents[segment.doc_id], segment.start, segment.end)
+        context = (question_and_window(documents[segment.doc_id], segment.start, segment.end)
+                   if segment is not None else found.get(i))
+        if context is None:
+            out.append(example)
+            continue
+        question, window = context
         out.append(replace(example, question=example.question or question, window=window))
     return out
+
+
+SCAN_CHARS = 20_000_000
+"""Corpora up to this many characters are searched whole for examples that are not one of their segments."""
 
 
 def locate(

@@ -166,22 +166,23 @@ class LearnedAligner:
         y_acc = np.array([index[x.code] for x in accepted], dtype=np.int64)
         x_rej = example_features(self.encoders_, rejected, self.context_weight) if rejected else None
         y_rej = np.array([index[x.code] for x in rejected], dtype=np.int64)
-        self._train_data = (proto_x, proto_y, x_rej, y_rej)
+        self._train_data = (proto_x, proto_y, x_rej, y_rej, np.array([x.text for x in rejected]))
         self.model_ = self._train(x_acc, y_acc, [x.text for x in accepted])
         self._calibrate(x_acc, y_acc, np.array([x.group for x in accepted]), [x.text for x in accepted])
         return self
 
     def _tuned(self, embedder: Embedder, codebook: Codebook, examples: Sequence[Example]) -> Embedder:
-        """The run's model fine-tuned on ``examples`` (cached), or ``embedder`` itself."""
-        resolved = getattr(getattr(embedder, "embedder", embedder), "resolved", None)
+        """The run's model (``embed.model``) fine-tuned on ``examples`` (cached), or ``embedder`` itself
+        when there is nothing to tune (tuning off, too few examples, or a model that cannot be trained)."""
         accepted = sum(x.accepted for x in examples)
-        if self.tune is None or self.tune.epochs == 0 or accepted < MIN_TUNE_EXAMPLES or resolved is None:
-            return embedder
-        if resolved.engine != "sentence-transformers":
+        if self.tune is None or self.tune.epochs == 0 or accepted < MIN_TUNE_EXAMPLES:
             return embedder
         from narratives.align.tuning import tune_encoder
         from narratives.embed import CachedEmbedder, EmbeddingCache, SentenceTransformerEmbedder, resolve_model
 
+        resolved = resolve_model(self.embed.model, allow_network=self.embed.allow_network)
+        if resolved.engine != "sentence-transformers":
+            return embedder
         cache_dir = self.embed.resolved_cache_dir()
         self.tuned_ = tune_encoder(resolved, codebook, examples, self.tune, cache_dir, progress=self.progress)
         tuned = resolve_model(str(self.tuned_))
@@ -190,9 +191,15 @@ class LearnedAligner:
         # padded into batches of 16 copies as the base model's fixed-shape batches would.
         return CachedEmbedder(SentenceTransformerEmbedder(tuned, batch_size=1), EmbeddingCache(cache_dir))
 
-    def _train(self, x: Vectors, y: NDArray[np.int64], texts: Sequence[str]) -> SoftmaxModel:
-        """The classifier on examples ``x, y`` plus the codebook's prototypes and the rejections."""
-        proto_x, proto_y, x_rej, y_rej = self._train_data
+    def _train(
+        self, x: Vectors, y: NDArray[np.int64], texts: Sequence[str], held_out: frozenset[str] = frozenset()
+    ) -> SoftmaxModel:
+        """The classifier on examples ``x, y`` plus the codebook's prototypes and the rejections (but
+        those of ``held_out`` passages, which an out-of-fold model must not see)."""
+        proto_x, proto_y, x_rej, y_rej, rej_texts = self._train_data
+        if x_rej is not None and held_out:
+            keep = np.array([t not in held_out for t in rej_texts], dtype=bool)
+            x_rej, y_rej = x_rej[keep], y_rej[keep]
         features = np.concatenate([x, proto_x])
         labels = np.concatenate([y, proto_y])
         weights = _multi_label_weights(texts, len(proto_y))
@@ -206,14 +213,14 @@ class LearnedAligner:
 
     def _calibrate(self, x: Vectors, y: NDArray[np.int64], groups: NDArray[np.str_], texts: Sequence[str]) -> None:
         """Platt map and reliability table from out-of-fold predictions over the examples."""
-        splits = _folds(y, groups, self.seed)
+        splits = _folds(y, groups, np.array(texts), self.seed)
         raw: list[float] = []
         right: list[bool] = []
         oof = np.full((len(y), len(self.entry_ids_)), np.nan)
         for train, test in splits:
             if len(np.unique(y[train])) < 2:
                 continue
-            model = self._train(x[train], y[train], [texts[i] for i in train])
+            model = self._train(x[train], y[train], [texts[i] for i in train], frozenset(texts[i] for i in test))
             oof[test] = model.probabilities(x[test])
             theme = self._pool(oof[test])
             best = theme.argmax(axis=1)
@@ -405,22 +412,24 @@ def _multi_label_weights(texts: Sequence[str], n_prototypes: int) -> Float64Arra
 
 
 def _folds(
-    y: NDArray[np.int64], groups: NDArray[np.str_], seed: int
+    y: NDArray[np.int64], groups: NDArray[np.str_], texts: NDArray[np.str_], seed: int
 ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
-    """Out-of-fold splits: whole groups held out when there are at least 3, else stratified."""
-    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+    """Out-of-fold splits that never put one passage on both sides: whole groups (documents or
+    sessions) held out when there are at least 3, else whole passages, stratified by code."""
+    import warnings
+
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
     distinct = np.unique(groups)
     if len(distinct) >= 3:
         return list(GroupKFold(n_splits=min(5, len(distinct))).split(y, y, groups))
-    counts = np.bincount(y)
-    k = int(min(5, counts[counts > 0].min()))
-    if k >= 2:
-        return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(y, y))
-    if len(y) >= 10:
-        return list(KFold(n_splits=5, shuffle=True, random_state=seed).split(y))
-    return []
-
+    passages = len(np.unique(texts))
+    if passages < 10:
+        return []
+    with warnings.catch_warnings():  # codes rarer than the folds are expected in small example sets
+        warnings.simplefilter("ignore", UserWarning)
+        splitter = StratifiedGroupKFold(n_splits=min(5, passages), shuffle=True, random_state=seed)
+        return list(splitter.split(y, y, texts))
 
 
 def build_learned(config: AlignConfig, seed: int = 42, *, embed: EmbedConfig, progress: bool = False) -> LearnedAligner:

@@ -183,7 +183,7 @@ def export_fp32(layout: Layout, tokenizer: Any, target: Path) -> None:
     import torch
     from transformers import AutoModel
 
-    from narratives.embed.sentence_transformers import quiet_transformers, offline_hub
+    from narratives.embed.sentence_transformers import offline_hub, quiet_transformers
 
     from_pretrained: Any = AutoModel.from_pretrained
     folder = layout.transformer_dir

@@ -240,12 +240,14 @@ def evaluate(
         "nearest": [a.best_subtheme or a.best_theme or "" for a in assignments],
         "fold": pd.array(fold_of if fold_of is not None else [None] * len(assignments), dtype="Int64"),
     })
+    learned_from = passages.examples(book) if cv else list(other or ())
     settings = EvaluationSettings(
         gold=str(gold_path), codebook=book.source or book.name, codebook_sha256=book.sha256,
         model=embedder.identity, align=config.align.model_dump(mode="json"), seed=config.seed,
         resamples=resamples, examples=None if examples is None else str(examples),
         folds=folds if cv else None, group_column=group_column if cv else None,
-        n_examples=len(passages.examples(book)) if cv else len(other) if other else 0,
+        n_examples=sum(x.accepted for x in learned_from),
+        n_rejections=sum(not x.accepted for x in learned_from),
         id_column=id_column, question_column=question_column, aligner=described,
     )
     result = Evaluation(

