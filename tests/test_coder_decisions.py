@@ -146,4 +146,5 @@ def test_a_run_replacing_another_says_what_moved(tmp_path: Path, repo_dir: Path,
     assert f"<b>{changes['theme_moved']} of {changes['segments_compared']}</b> coded segments changed theme" in page
     assert f"<th>Scores</th><td>{html.escape(manifest['aligner']['scores'], quote=False)}" in page or (
         f"<th>Scores</th><td><b>{html.escape(manifest['aligner']['scores'], quote=False)}" in page)  # what scores mean
-    assert ("<th>score ≥</th>" in page) == any(r["precision"] is not None for r in manifest["aligner"]["reliability"])
+    shown = any(r["precision"] is not None for r in manifest["aligner"]["reliability"])
+    assert ("<th>score ≥</th>" in page) == shown == ("an upper bound for the rest of the corpus" in page)

@@ -140,3 +140,34 @@ def test_page_stays_light_at_50000_segments(large_run: Path):
     for theme in saved.codebook.themes:
         section = page.split(f'id="theme-{theme.id}"', 1)[1].split("</article>", 1)[0]
         assert section.count("<blockquote") <= MORE_PER_THEME + len(saved.quotes[saved.quotes["theme"] == theme.id])
+
+
+def test_page_shows_calibrated_scores_as_a_threshold_table_and_what_changed(demo_run, tmp_path: Path):
+    """A run learned from examples: the reader sees, per threshold, the share right and the share of
+    passages reaching it, read as an upper bound, and how many segments moved since the replaced run."""
+    import json
+
+    _, out = demo_run
+    run = tmp_path / "run"
+    shutil.copytree(out, run)
+    manifest = json.loads((run / "run_manifest.json").read_text(encoding="utf-8"))
+    manifest["aligner"] = {
+        "method": "learned", "examples": 120, "calibrated": True,
+        "scores": "probability the theme is right, calibrated out of fold on the coded examples",
+        "reliability": [{"threshold": 0.5, "precision": 0.71, "coverage": 0.64, "n": 77},
+                        {"threshold": 0.8, "precision": 0.88, "coverage": 0.26, "n": 31},
+                        {"threshold": 0.9, "precision": 0.0, "coverage": 0.01, "n": 1},
+                        {"threshold": 0.95, "precision": None, "coverage": 0.0, "n": 0}],
+    }
+    manifest["changes"] = {"compared_with": "results/run-1", "segments_compared": 1107, "theme_moved": 212,
+                           "subtheme_moved": 30, "moves": []}
+    (run / "run_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    write_report(run)
+    page = " ".join((run / "report.html").read_text(encoding="utf-8").split())
+    assert "<th>Scores</th><td>probability the theme is right" in page
+    assert "<tr><th>score ≥</th><td>0.5</td><td>0.8</td><td>0.9</td></tr>" in page  # nobody reached 0.95
+    assert "<tr><th>right</th><td>71%</td><td>88%</td><td>0%</td></tr>" in page
+    assert "<tr><th>of passages</th><td>64%</td><td>26%</td><td>1%</td></tr>" in page
+    assert "an upper bound for the rest of the corpus" in page
+    assert "<b>212 of 1,107</b> coded segments changed theme (30 more changed only subtheme)" in page
+    assert "<code>results/run-1</code>" in page

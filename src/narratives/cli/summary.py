@@ -76,7 +76,8 @@ def _print_coding(result: RunResult, console: Console) -> None:
     if reliable:
         cells = ", ".join(f"≥{r['threshold']:g}: {r['precision']:.0%} right, {r['coverage']:.0%} of passages"
                           for r in reliable if r["threshold"] in (0.5, 0.7, 0.8, 0.9))
-        console.print(f"  Out of fold on the coders' examples: {cells}", highlight=False, soft_wrap=True)
+        console.print(f"  Out of fold on the coders' examples: {cells} (examples coders chose are often the clearest "
+                      "passages: an upper bound for the rest)", highlight=False, soft_wrap=True)
     coders = result.coders
     if coders.get("passages"):
         console.print(
