@@ -75,6 +75,31 @@ def test_bad_settings_stop_before_writing(tmp_path: Path, cache_dir: Path, repo_
 def test_bad_codebook_stops_before_loading(tmp_path: Path) -> None:
     book = tmp_path / "book.yaml"
     book.write_text("name: x\nthemes:\n  - id: pay\n    label: Pay\n")
-    result = CliRunner().invoke(app, ["run", str(tmp_path), "--codebook", str(book), "--out", str(tmp_path / "o")])
+    corpus = _corpus(tmp_path / "corpus")
+    result = CliRunner().invoke(app, ["run", str(corpus), "--codebook", str(book), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "book.yaml" in result.output and "pay" in result.output and "definition" in result.output
+
+
+def test_run_refuses_to_write_over_its_own_inputs(tmp_path: Path, repo_dir: Path) -> None:
+    """`run DIR --out DIR --force` once deleted the transcripts; now it stops before reading anything."""
+    corpus = _corpus(tmp_path / "interviews")
+    files = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    codebook = str(repo_dir / "configs" / "codebooks" / "physician-migration.yaml")
+    for out in (corpus, corpus / "results", tmp_path):
+        result = CliRunner().invoke(app, ["run", str(corpus), "--codebook", codebook, "--out", str(out), "--force"])
+        assert result.exit_code == 2, result.output
+        assert "outside your inputs" in " ".join(result.output.split())
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == files  # every input as it was
+
+
+def test_force_never_replaces_a_folder_that_is_not_a_run(tmp_path: Path, repo_dir: Path) -> None:
+    corpus = _corpus(tmp_path / "interviews")
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "chapter-3.docx").write_text("two years of work", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(corpus), "--codebook",
+                                      str(repo_dir / "configs" / "codebooks" / "physician-migration.yaml"),
+                                      "--out", str(thesis), "--force"])
+    assert result.exit_code == 2 and "not the results of an earlier run" in " ".join(result.output.split())
+    assert (thesis / "chapter-3.docx").read_text(encoding="utf-8") == "two years of work"

@@ -221,6 +221,8 @@ def run(
     from narratives.align import load_codebook
     from narratives.coders.coded import load_examples
 
+    read = [*inputs, *(p for p in (codebook, manifest, examples, config) if isinstance(p, (str, Path)))]
+    out_dir = check_output_dir(out, force, inputs=read, results_marker="run_manifest.json") if out is not None else None
     meter = StageMeter()
     if not isinstance(config, RunConfig):
         config = load_config(config)
@@ -231,7 +233,6 @@ def run(
         coded = load_examples(examples, codebook)
     elif examples is not None:
         coded = tuple(examples)
-    out_dir = check_output_dir(out, force) if out is not None else None
     before = _run_to_compare(compare, out_dir)
     if not inputs:
         raise InputError("no input given: name at least one file or directory of documents")

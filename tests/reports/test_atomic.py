@@ -37,3 +37,33 @@ def test_existing_results_need_force(tmp_path: Path) -> None:
         check_output_dir(tmp_path, force=False)
     assert check_output_dir(tmp_path, force=True) == tmp_path
     assert check_output_dir(tmp_path / "new", force=False) == tmp_path / "new"
+
+
+def test_an_output_folder_never_replaces_or_sits_inside_an_input(tmp_path: Path) -> None:
+    corpus = tmp_path / "interviews"
+    corpus.mkdir()
+    (corpus / "p01.txt").write_text("P1: I left in 2019.")
+    manifest = tmp_path / "meta" / "manifest.csv"
+    manifest.parent.mkdir()
+    manifest.write_text("file,participant\np01.txt,P1\n")
+    for out, says in ((corpus, "holds the input"), (tmp_path, "holds the input"),
+                      (corpus / "results", "inside the input folder"), (manifest.parent, "holds the input")):
+        with pytest.raises(OutputExistsError, match=says):
+            check_output_dir(out, force=True, inputs=[corpus, manifest])
+    assert check_output_dir(tmp_path / "results", force=True, inputs=[corpus, manifest]) == tmp_path / "results"
+
+
+def test_force_replaces_results_never_a_folder_of_other_files(tmp_path: Path) -> None:
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "chapter-3.docx").write_text("two years of work")
+    with pytest.raises(OutputExistsError, match=r"no run_manifest\.json"):
+        check_output_dir(thesis, force=True, results_marker="run_manifest.json")
+    (thesis / "run_manifest.json").write_text("{}")  # an earlier run's folder: --force may replace it
+    assert check_output_dir(thesis, force=True, results_marker="run_manifest.json") == thesis
+
+
+def test_dot_is_resolved_so_it_can_be_replaced_from_outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert check_output_dir(".", force=False) == tmp_path
+    assert check_output_dir(Path("sub") / "..", force=False) == tmp_path

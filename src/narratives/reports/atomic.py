@@ -11,23 +11,52 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from narratives.errors import OutputExistsError
 
 
-def check_output_dir(out: str | Path, force: bool) -> Path:
-    """Refuse an existing, non-empty output directory unless ``force``."""
+def check_output_dir(
+    out: str | Path, force: bool, *, inputs: Sequence[str | Path] = (), results_marker: str | None = None
+) -> Path:
+    """Refuse an output directory that would lose or re-read someone's files.
+
+    Refused: an existing non-empty directory unless ``force``; with ``force``, a non-empty
+    directory without ``results_marker`` (a file every earlier result of the command holds,
+    e.g. ``run_manifest.json``: ``--force`` replaces results, never a folder of other files);
+    and any directory that is, contains or sits inside one of ``inputs`` (replacing it would
+    delete the inputs, and a folder inside an input folder is read as documents next time).
+    ``.`` and ``..`` are returned resolved, so the results can replace them from outside.
+    """
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise OutputExistsError(f"{path} exists and is not a directory; choose another --out")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise OutputExistsError(
-            f"{path} already holds results; pass --force to replace them, or choose another --out"
-        )
-    return path
+    where = path.resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if where == source or where in source.parents:
+            raise OutputExistsError(
+                f"--out {path} holds the input {given}: writing the results there would replace it; "
+                "choose an output folder outside your inputs"
+            )
+        if source.is_dir() and source in where.parents:
+            raise OutputExistsError(
+                f"--out {path} is inside the input folder {given}: its report and tables would be read as "
+                "documents by the next run; choose an output folder outside your inputs"
+            )
+    if path.is_dir() and any(path.iterdir()):
+        if not force:
+            raise OutputExistsError(
+                f"{path} already holds results; pass --force to replace them, or choose another --out"
+            )
+        if results_marker is not None and not (path / results_marker).is_file():
+            raise OutputExistsError(
+                f"{path} holds files that are not the results of an earlier run (it has no {results_marker}); "
+                "--force replaces only a results folder, so choose a new or empty --out"
+            )
+    return where if path.name in ("", "..") else path
 
 
 @contextmanager
