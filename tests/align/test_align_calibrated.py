@@ -95,6 +95,21 @@ def test_assign_clusters(bow: BagOfWordsEmbedder) -> None:
     assert out[0].best_theme == "pay" and out[1].best_theme == "exams"
 
 
+@pytest.mark.parametrize("method", ["prototype", "calibrated"])
+def test_a_blocked_code_is_never_assigned_and_the_encoder_stays_home(bow: BagOfWordsEmbedder, method: str) -> None:
+    """What a coder's rejection does at coding time, for both codebook-only aligners; a copy sent
+    to a worker carries no embedder."""
+    import pickle
+
+    aligner = build_aligner(AlignConfig(method=method, threshold=0.0)).fit(FLAT, bow)
+    x = bow.embed(["salary wages income", "salary wages income"])
+    free, blocked = aligner.assign(x, blocked=[frozenset(), frozenset({"pay"})])
+    assert free.theme == "pay" and blocked.theme != "pay" and blocked.best_theme != "pay"
+    assert aligner.encoders == (bow,)
+    copy = pickle.loads(pickle.dumps(aligner))
+    assert copy.encoders == (None,) and copy.assign(x)[0] == free
+
+
 # ---------------------------------------------------------------- real model (slow)
 
 

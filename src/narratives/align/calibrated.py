@@ -106,13 +106,6 @@ class CalibratedAligner:
         self.seed = seed
         self.regularization = regularization
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Without the embedders (sent to workers, an aligner only codes given features)."""
-        state = self.__dict__.copy()
-        if "embedder_" in state:
-            state["embedder_"] = None
-        return state
-
     # ------------------------------------------------------------------ fitting
 
     def fit(self, codebook: Codebook, embedder: Embedder, examples: Sequence[Example] = ()) -> CalibratedAligner:
@@ -120,7 +113,6 @@ class CalibratedAligner:
         if self.temperature <= 0 or not 0.0 <= self.example_weight <= 1.0:
             raise ValueError("temperature must be > 0 and example_weight between 0 and 1")
         self.prototype_ = PrototypeAligner(threshold=0.0, cluster_threshold=0.0).fit(codebook, embedder)
-        self.embedder_ = embedder
         self.codebook_ = codebook
         self.entry_ids_ = self.prototype_.entry_ids_
         self.theme_ids_ = self.prototype_.theme_ids_
@@ -224,10 +216,11 @@ class CalibratedAligner:
 
     @property
     def encoders(self) -> tuple[Embedder, ...]:
-        """The one embedder whose (context-blended) vectors :meth:`assign` takes."""
-        if not hasattr(self, "embedder_"):
+        """The one embedder whose (context-blended) vectors :meth:`assign` takes: its prototype
+        aligner's (which also leaves it out of a copy sent to a worker)."""
+        if not hasattr(self, "prototype_"):
             raise NotFittedError("this aligner is not fitted yet; call fit(codebook, embedder) first")
-        return (self.embedder_,)
+        return self.prototype_.encoders
 
     def assign(self, embeddings: Vectors, *, blocked: Sequence[frozenset[str]] | None = None) -> list[Assignment]:
         """One :class:`~narratives.models.Assignment` per row; ``score`` is a probability.

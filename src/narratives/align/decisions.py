@@ -136,9 +136,10 @@ class CoderEvidence:
 
 
 def block_entries(
-    p: NDArray[np.float64], blocked: Sequence[frozenset[str]] | None, entry_ids: Sequence[str]
+    p: NDArray[np.float64], blocked: Sequence[frozenset[str]] | None, entry_ids: Sequence[str], floor: float = 0.0
 ) -> NDArray[np.float64]:
-    """Entry probabilities ``p`` with each row's blocked entries set to zero."""
+    """Entry scores ``p`` with each row's blocked entries set to ``floor`` (the lowest score there
+    is: 0 for probabilities, -1 for cosines)."""
     if not blocked:
         return p
     column = {e: j for j, e in enumerate(entry_ids)}
@@ -147,7 +148,7 @@ def block_entries(
         for entry in entries:
             j = column.get(entry)
             if j is not None:
-                out[i, j] = 0.0
+                out[i, j] = floor
     return out
 
 

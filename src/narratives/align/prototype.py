@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from narratives.align.decisions import block_entries
 from narratives.config import AlignConfig
 from narratives.errors import NotFittedError
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example, Theme
@@ -250,14 +251,10 @@ class PrototypeAligner:
         """One :class:`~narratives.models.Assignment` per row of ``embeddings``; ``blocked[i]`` names
         entries row ``i`` must not get (a coder rejected them)."""
         x = self._check(embeddings)
-        column = {e: j for j, e in enumerate(self.entry_ids_)}
         out: list[Assignment] = []
         for lo in range(0, x.shape[0], self.chunk_size):
             entry = self._entry_chunk(x[lo : lo + self.chunk_size])
-            for i, entries in enumerate((blocked or [])[lo : lo + self.chunk_size]):
-                for e in entries:
-                    if e in column:
-                        entry[i, column[e]] = -1.0
+            entry = block_entries(entry, (blocked or [])[lo : lo + self.chunk_size], self.entry_ids_, floor=-1.0)
             out.extend(self._decide(entry, self._theme_scores(entry), self.threshold))
         return out
 
