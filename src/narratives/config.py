@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from narratives.errors import ConfigError
+from narratives.safe_yaml import load_yaml
 
 
 class _Strict(BaseModel):
@@ -180,7 +181,7 @@ def _read_file(path: Path) -> dict[str, Any]:
         if path.suffix.lower() == ".toml":
             data: Any = tomllib.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}") from exc
     if data is None:
@@ -194,7 +195,10 @@ def _apply_override(data: dict[str, Any], assignment: str) -> None:
     key, sep, raw = assignment.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set '{assignment}': expected key=value, e.g. --set align.threshold=0.4")
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        value = load_yaml(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw  # not a YAML value ("[x", "a: b: c"): the text as given; validation says if it fits
     node = data
     parts = key.strip().split(".")
     for part in parts[:-1]:

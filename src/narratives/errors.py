@@ -72,3 +72,21 @@ class OutputExistsError(NarrativesError, FileExistsError):
 
 class InputError(NarrativesError, FileNotFoundError):
     """An input path named by the user does not exist or holds no readable files."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A system error (disk full, no permission, read-only disk) as what happened and what to do."""
+    import errno
+
+    where = exc.filename or "a file"
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        return (f"no space left on the disk while writing {where}. Free some space, or choose a folder on "
+                "another disk (--out, or embed.cache_dir for the cache), and run again; the files of an "
+                "earlier run are untouched")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"cannot write {where} ({reason}). Choose a folder you can write to (--out, or "
+                "embed.cache_dir for the cache), or change its permissions")
+    if exc.errno == errno.ENOENT:
+        return f"{where}: no such file or folder; check the path"
+    return f"{where}: {reason}"

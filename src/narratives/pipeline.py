@@ -88,6 +88,14 @@ def analyse(
         kinds = {d.doc_id: d.kind for d in corpus.documents}
         status = tuple(_status(s, kinds[s.doc_id], config) for s in segments)
     coded_idx = [i for i, s in enumerate(status) if s == "coded"]
+    if not coded_idx:
+        from collections import Counter
+
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(Counter(status).items())) or "no segments at all"
+        notes.append(
+            f"nothing was coded ({why}), so every count is zero: lower segment.min_words "
+            f"(now {config.segment.min_words}), set segment.include_interviewer=true, or check the speaker labels"
+        )
     rows = np.full(len(segments), -1, dtype=np.int64)
     rows[coded_idx] = np.arange(len(coded_idx))
     texts = [segments[i].text for i in coded_idx]
@@ -116,7 +124,7 @@ def analyse(
             steps = getattr(clusterer, "timings_", {})
             clusters_cache.put(key, clustered)
         del context
-        notes.extend(clustered.notes)
+        notes.extend([*segment_cache.notes, *clusters_cache.notes, *clustered.notes])
     meter.split("cluster", "reduce", steps.get("reduce", 0.0) + steps.get("place", 0.0))
     clusters = np.full(len(segments), -1, dtype=np.int64)
     clusters[coded_idx] = clustered.labels
@@ -150,6 +158,7 @@ def analyse(
          "outcome": d.outcome}
         for d in evidence.disagreements
     ]}
+    notes.extend(n for n in embedder.cache.notes if n not in notes)
     cache["align_from_cache"] = embedder.hits - cache["from_cache"]
     cache["align_embedded"] = embedder.misses - cache["embedded"]
     assignments: list[Assignment | None] = [None] * len(segments)
@@ -192,6 +201,7 @@ def run(
     examples: str | Path | Sequence[Example] | None = None,
     compare: str | Path | None = None,
     force: bool = False,
+    follow_links: bool = False,
     progress: bool = False,
     on_stage: StageCallback = _quiet,
 ) -> RunResult:
@@ -212,6 +222,8 @@ def run(
         compare: a finished run's folder to compare themes with; by default the run that ``out``
             replaces (with ``force``), if any. The result's ``changes`` say how many segments moved.
         force: replace an existing output directory.
+        follow_links: read the files that links inside an input folder point to even when they
+            lie outside it (by default such links are skipped, with the reason in the manifest).
         progress: show a progress bar while embedding.
         on_stage: called with a one-line message as each stage starts.
 
@@ -246,7 +258,7 @@ def run(
                      f"({info.get('workers')} workers at {info.get('address')})")
         result = _load_and_analyse(
             inputs, manifest, codebook, config, coded, backend=backend, meter=meter, progress=progress,
-            on_stage=on_stage,
+            on_stage=on_stage, follow_links=follow_links,
         )
     if isinstance(examples, (str, Path)):
         result.examples_source = str(examples)
@@ -284,12 +296,13 @@ def _run_to_compare(compare: str | Path | None, out_dir: Path | None) -> Path | 
 def _load_and_analyse(
     inputs: Sequence[str | Path], manifest: str | Path | None, codebook: Codebook, config: RunConfig,
     examples: Sequence[Example], *, backend: Backend, meter: StageMeter, progress: bool, on_stage: StageCallback,
+    follow_links: bool = False,
 ) -> RunResult:
     from narratives.loaders import load_corpus
 
     with meter.stage("load"):
         on_stage("Loading documents")
-        corpus = load_corpus(list(inputs), manifest=manifest, mapper=backend.map)
+        corpus = load_corpus(list(inputs), manifest=manifest, mapper=backend.map, follow_links=follow_links)
     if not corpus.documents:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in corpus.skipped[:5])
         raise InputError(

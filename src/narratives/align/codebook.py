@@ -63,6 +63,7 @@ import yaml
 
 from narratives.errors import CodebookError
 from narratives.models import UNASSIGNED, Codebook, Theme
+from narratives.safe_yaml import load_yaml
 
 __all__ = ["codebook_to_yaml", "load_codebook", "slugify"]
 
@@ -212,7 +213,7 @@ def codebook_to_yaml(codebook: Codebook) -> str:
 
 def _read_yaml(path: Path, text: str) -> tuple[str, str, list[_Draft]]:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

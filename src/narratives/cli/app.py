@@ -31,21 +31,61 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _friendly_errors(func: F) -> F:
-    """Turn the toolkit's own errors into a one-paragraph message and exit code 2."""
+    """Turn every failure into a one-paragraph message and an exit code, never a traceback.
+
+    The toolkit's own errors and the system's (disk full, no permission) exit with 2;
+    Ctrl-C with 130; anything else is a bug in narratives: exit 1, with the traceback saved
+    to a file to attach to a report (``NARRATIVES_DEBUG=1`` shows it instead).
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from narratives.errors import NarrativesError
+        import os
+
+        from rich.console import Console
+
+        from narratives.errors import NarrativesError, describe_os_error
+
+        console = Console(stderr=True)
+
+        def fail(message: str, code: int) -> typer.Exit:
+            console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+            return typer.Exit(code=code)
 
         try:
             return func(*args, **kwargs)
+        except typer.Exit:
+            raise
         except NarrativesError as exc:
-            from rich.console import Console
-
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
+            raise fail(str(exc), 2) from None
+        except OSError as exc:
+            raise fail(describe_os_error(exc), 2) from None
+        except KeyboardInterrupt:
+            raise fail(
+                "interrupted. Nothing was written to the output folder (an earlier run's files there are "
+                "untouched); vectors embedded so far are kept in the cache, so running the same command "
+                "again goes on from there", 130,
+            ) from None
+        except Exception as exc:
+            if os.environ.get("NARRATIVES_DEBUG"):
+                raise
+            raise fail(f"{type(exc).__name__}: {exc}. This is a bug in narratives, not in your files; "
+                       f"{_save_traceback(exc)}", 1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _save_traceback(exc: BaseException) -> str:
+    import tempfile
+    import traceback
+
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="narratives-crash-", suffix=".txt", delete=False,
+                                         encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+        return f"the details are in {fh.name}: please attach it to an issue (set NARRATIVES_DEBUG=1 to see them)"
+    except OSError:
+        return "run again with NARRATIVES_DEBUG=1 to see the details, and please report them"
 
 
 @app.command()
@@ -76,6 +116,9 @@ def run(
         typer.Option("--compare", help="A finished run to compare themes with [default: the run --out replaces]."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output directory.")] = False,
+    follow_links: Annotated[
+        bool, typer.Option("--follow-links", help="Read files that links in an input folder point to outside it.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output path.")] = False,
     backend: Annotated[
         str | None,
@@ -110,7 +153,7 @@ def run(
 
     result = run_pipeline(
         inputs, codebook, out=out, manifest=manifest, config=cfg, examples=examples, compare=compare, force=force,
-        progress=not quiet and sys.stderr.isatty(), on_stage=stage,
+        follow_links=follow_links, progress=not quiet and sys.stderr.isatty(), on_stage=stage,
     )
     if quiet:
         typer.echo(str(out))
@@ -130,7 +173,8 @@ def evaluate(
         typer.Option("--examples", "-e", help="Coded examples to fit on; the gold file itself means cross-validation."),
     ] = None,
     folds: Annotated[
-        int | None, typer.Option("--folds", help="Cross-validation folds when --examples is the gold file [5].")
+        int | None,
+        typer.Option("--folds", min=2, help="Cross-validation folds when --examples is the gold file [5]."),
     ] = None,
     group_column: Annotated[
         str | None, typer.Option("--group-column", help="Column naming the document/session; folds hold it out whole.")
@@ -143,7 +187,7 @@ def evaluate(
         Path | None, typer.Option("--predictions", "-p", help="Write text, gold, predicted, score here.")
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% intervals (0: none).")
+        int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples for the 95% intervals (0: none).")
     ] = 1000,
     text_column: Annotated[str | None, typer.Option("--text-column", help="Column with the passage.")] = None,
     code_column: Annotated[str | None, typer.Option("--code-column", help="Column with the human code.")] = None,
@@ -215,7 +259,9 @@ def export(
     units: Annotated[
         str, typer.Option("--units", help="quotes (the run's candidate quotes) or assigned (every coded segment).")
     ] = "quotes",
-    sample: Annotated[int | None, typer.Option("--sample", help="At most N units, spread over codes.")] = None,
+    sample: Annotated[
+        int | None, typer.Option("--sample", min=1, help="At most N units, spread over codes.")
+    ] = None,
     deidentify: Annotated[
         bool, typer.Option("--deidentify", help="Replace names of people, places, institutions with [PERSON] etc.")
     ] = False,
@@ -258,7 +304,9 @@ def agreement(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report's tables here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out directory.")] = False,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for 95% intervals.")] = 1000,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples for 95% intervals.")
+    ] = 1000,
 ) -> None:
     """Agreement between coders and with the machine (percent, Cohen's kappa, Krippendorff's alpha,
     Gwet's AC1, with 95% intervals), the machine's precision, and the disagreements."""
@@ -330,5 +378,11 @@ def models_verify(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point; warnings print as one line each, without source lines."""
+    import warnings
+
+    def one_line(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        sys.stderr.write(f"warning: {message}\n")
+
+    warnings.showwarning = one_line
     app()

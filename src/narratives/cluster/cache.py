@@ -3,15 +3,14 @@
 The key is a sha256 of everything the clusterer sees: the vectors (bytes), the texts and
 ids, the cluster settings, the seed and the package version. The same key can only give
 the same topics, so reusing them changes no output. Entries live next to the embedding
-cache (``<cache_dir>/clusters/<key>.npz``); a missing, unreadable or foreign file is a miss,
-never an error.
+cache (``<cache_dir>/clusters/<key>.npz``); a missing file is a miss, a damaged one a miss with a
+note (see :mod:`narratives.npz_store`), never an error.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from narratives.config import ClusterConfig
 from narratives.models import Topic
+from narratives.npz_store import NpzStore
 from narratives.types import ClusterResult, Vectors
 
 
@@ -36,31 +36,34 @@ def cluster_key(vectors: Vectors, texts: Sequence[str], ids: Sequence[str], conf
 
 
 class ClusterCache:
-    """Cluster results by key in ``<directory>/clusters/``."""
+    """Cluster results by key in ``<directory>/clusters/``; problems met are in :attr:`notes`."""
 
     def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory) / "clusters"
+        self.store = NpzStore(Path(directory) / "clusters", "cluster cache")
 
-    def _path(self, key: str) -> Path:
-        return self.directory / f"{key}.npz"
+    @property
+    def notes(self) -> list[str]:
+        return self.store.notes
 
     def get(self, key: str) -> ClusterResult | None:
-        """The stored result, or ``None`` when there is none (or it cannot be read)."""
-        path = self._path(key)
+        """The stored result, or ``None`` when there is none (or it is damaged: then a note says so)."""
+        data = self.store.load(key, ("meta", "labels", "map_rows", "map_xy"))
+        if data is None:
+            return None
         try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                return ClusterResult(
-                    labels=data["labels"].astype(np.int64),
-                    topics=tuple(
-                        Topic(t["cluster"], t["size"], t["label"], tuple(t["keywords"]),
-                              tuple(t["representative_ids"])) for t in meta["topics"]
-                    ),
-                    notes=tuple(meta["notes"]),
-                    map_rows=data["map_rows"].astype(np.intp),
-                    map_xy=data["map_xy"].astype(np.float32),
-                )
-        except (OSError, KeyError, ValueError, TypeError):
+            meta = json.loads(str(data["meta"]))
+            return ClusterResult(
+                labels=data["labels"].astype(np.int64),
+                topics=tuple(
+                    Topic(t["cluster"], t["size"], t["label"], tuple(t["keywords"]),
+                          tuple(t["representative_ids"])) for t in meta["topics"]
+                ),
+                notes=tuple(meta["notes"]),
+                map_rows=data["map_rows"].astype(np.intp),
+                map_xy=data["map_xy"].astype(np.float32),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            self.store.damaged(key, exc)
             return None
 
     def put(self, key: str, result: ClusterResult) -> None:
@@ -72,11 +75,5 @@ class ClusterCache:
             ],
             "notes": list(result.notes),
         }
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            partial = self._path(key).with_suffix(f".{os.getpid()}.partial.npz")
-            np.savez(partial, labels=result.labels, map_rows=result.map_rows, map_xy=result.map_xy,
-                     meta=np.array(json.dumps(meta, ensure_ascii=False)))
-            partial.replace(self._path(key))
-        except OSError:
-            return
+        self.store.save(key, labels=result.labels, map_rows=result.map_rows, map_xy=result.map_xy,
+                        meta=np.array(json.dumps(meta, ensure_ascii=False)))

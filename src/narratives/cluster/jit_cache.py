@@ -12,8 +12,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 _enabled: set[Path] = set()
+
+
+def _tolerate_write_errors(cache: Any) -> None:
+    """A full or read-only cache folder must not stop a run: a failed save only means the next
+    process compiles again. (numba lets such an ``OSError`` out of the compilation.)"""
+    save = cache.save_overload
+
+    def save_or_skip(signature: Any, data: Any) -> None:
+        try:
+            save(signature, data)
+        except OSError:
+            return
+
+    cache.save_overload = save_or_skip
 
 
 def cache_umap_compilation(directory: Path) -> bool:
@@ -37,6 +52,7 @@ def cache_umap_compilation(directory: Path) -> bool:
                 for value in list(vars(module).values()):
                     if isinstance(value, Dispatcher) and isinstance(getattr(value, "_cache", None), NullCache):
                         value.enable_caching()
+                        _tolerate_write_errors(getattr(value, "_cache"))  # noqa: B009  (private to numba)
         finally:
             setattr(numba_config, "CACHE_DIR", previous)  # noqa: B010
     except Exception:  # numba internals moved, or the folder is not writable

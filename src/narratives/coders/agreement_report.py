@@ -60,10 +60,11 @@ class AgreementReport:
 
     def write(self, out: Path) -> Path:
         from narratives.reports.atomic import staged_directory
+        from narratives.reports.spreadsheet import write_csv_frame
 
         with staged_directory(out) as staging:
             for name in ("pairs", "per_code", "precision", "disagreements", "examples"):
-                getattr(self, name).to_csv(staging / f"{name}.csv", index=False)
+                write_csv_frame(getattr(self, name), staging / f"{name}.csv", index=False)
             summary = {
                 "units": self.units,
                 "coders": list(self.coders),

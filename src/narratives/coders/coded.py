@@ -39,6 +39,7 @@ from narratives.align.codebook import code_index, find_code
 from narratives.coders.records import NONE_CODE, CoderDecision, DecisionKind
 from narratives.errors import InputError
 from narratives.models import Codebook, Example
+from narratives.reports.spreadsheet import restore
 
 __all__ = ["CODE_COLUMNS", "TEXT_COLUMNS", "Columns", "decision_examples", "load_examples", "read_coded_file"]
 
@@ -127,8 +128,12 @@ def _read_plain(path: Path, codebook: Codebook, *, strict: bool, columns: Column
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = {c.strip().lower(): c for c in (reader.fieldnames or []) if c}
+    reader = (
+        {restore(k): restore(v) for k, v in record.items()}
+        for record in csv.DictReader(io.StringIO(text, newline=""))
+    )
+    fieldnames = next(csv.reader(io.StringIO(text, newline="")), [])
+    header = {restore(c).strip().lower(): restore(c) for c in fieldnames if c}
     text_col = _pick(header, columns.text, TEXT_COLUMNS, "text", path, "--text-column")
     code_col = _pick(header, columns.code, CODE_COLUMNS, "code", path, "--code-column")
     if text_col is None or code_col is None:

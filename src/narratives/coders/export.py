@@ -15,6 +15,7 @@ from narratives.coders.candidates import Units, candidates
 from narratives.coders.records import Candidate
 from narratives.errors import InputError, OutputExistsError
 from narratives.models import Document
+from narratives.reports.spreadsheet import csv_row
 
 __all__ = ["FORMATS", "ExportResult", "export_run"]
 
@@ -119,7 +120,7 @@ def export_run(
                 w = csv.writer(fh)
                 w.writerow(["doc_id", "start", "end", "original", "replacement", "rule"])
                 for r in result.replacements:
-                    w.writerow([r.doc_id, r.start, r.end, r.original, r.replacement, r.rule])
+                    w.writerow(csv_row([r.doc_id, r.start, r.end, r.original, r.replacement, r.rule]))
 
     written: list[Path] = []
     for coder, path in targets:

@@ -19,6 +19,7 @@ from typing import Any
 from narratives.coders.records import NONE_CODE, Candidate, CoderDecision, DecisionKind
 from narratives.errors import InputError
 from narratives.models import Codebook
+from narratives.reports.spreadsheet import csv_row, restore, write_xlsx_rows
 
 __all__ = ["DECISIONS", "coder_order", "read_decisions", "sheet_rows", "write_csv", "write_xlsx"]
 
@@ -66,8 +67,8 @@ def write_csv(path: Path, units: Sequence[Candidate], codebook: Codebook, *, bli
     header, rows = sheet_rows(units, codebook, blind=blind)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(csv_row(header))
+        writer.writerows(csv_row(r) for r in rows)
     return path
 
 
@@ -85,9 +86,7 @@ def write_xlsx(
     ws = wb.active
     assert ws is not None
     ws.title = "Quotes"
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
+    write_xlsx_rows(ws, [header, *rows])
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
     wrap = Alignment(wrap_text=True, vertical="top")
     widths = {"unit_id": 18, "document": 12, "source": 30, "speaker": 10, "context_before": 40, "quote": 60,
@@ -107,11 +106,12 @@ def write_xlsx(
     ws.auto_filter.ref = ws.dimensions
 
     cb = wb.create_sheet("Codebook")
-    cb.append(["id", "level", "label", "definition", "include", "exclude", "keywords"])
-    for e in codebook.entries:
-        cb.append([e.id, "theme" if e.parent is None else f"subtheme of {e.parent}", e.label, e.definition,
-                   e.include, e.exclude, ", ".join(e.keywords)])
-    cb.append([NONE_CODE, "", "None of the codebook", "The quote fits no code in this codebook.", "", "", ""])
+    write_xlsx_rows(cb, [
+        ["id", "level", "label", "definition", "include", "exclude", "keywords"],
+        *([e.id, "theme" if e.parent is None else f"subtheme of {e.parent}", e.label, e.definition,
+           e.include, e.exclude, ", ".join(e.keywords)] for e in codebook.entries),
+        [NONE_CODE, "", "None of the codebook", "The quote fits no code in this codebook.", "", "", ""],
+    ])
     for letter, width in zip("ABCDEFG", (30, 34, 34, 70, 40, 40, 30), strict=True):
         cb.column_dimensions[letter].width = width
     for row_cells in cb.iter_rows(min_row=1):
@@ -142,8 +142,7 @@ def write_xlsx(
         rv.add(f"{rcol}2:{rcol}{last}")
 
     info = wb.create_sheet("About")
-    for key, value in about.items():
-        info.append([key, value])
+    write_xlsx_rows(info, [[key, value] for key, value in about.items()])
     info.column_dimensions["A"].width = 18
     info.column_dimensions["B"].width = 110
     for row_cells in info.iter_rows():
@@ -161,7 +160,8 @@ def _read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            return [{k: (v or "").strip() for k, v in r.items() if k} for r in csv.DictReader(fh)], {}
+            return [{restore(k): restore((v or "").strip()) for k, v in r.items() if k}
+                    for r in csv.DictReader(fh)], {}
     if suffix != ".xlsx":
         raise InputError(f"{path}: unknown decisions format '{suffix}'; give .xlsx, .csv or .qdpx")
     from openpyxl import load_workbook
@@ -173,14 +173,25 @@ def _read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
         raise InputError(f"{path}: cannot read the spreadsheet ({exc}); save it again as .xlsx") from None
-    sheet = wb["Quotes"] if "Quotes" in wb.sheetnames else wb.worksheets[0]
-    values = list(sheet.iter_rows(values_only=True))
     about: dict[str, str] = {}
-    if "About" in wb.sheetnames:
-        for row in wb["About"].iter_rows(values_only=True):
-            if row and row[0] is not None:
-                about[str(row[0])] = "" if len(row) < 2 or row[1] is None else str(row[1])
-    wb.close()
+    try:  # read-only sheets are parsed lazily: a damaged sheet fails here, not in load_workbook
+        if not wb.worksheets:
+            raise InputError(f"{path}: the workbook has no sheets; give back the file `narratives export` wrote")
+        sheet = wb["Quotes"] if "Quotes" in wb.sheetnames else wb.worksheets[0]
+        values = list(sheet.iter_rows(values_only=True))
+        if "About" in wb.sheetnames:
+            for row in wb["About"].iter_rows(values_only=True):
+                if row and row[0] is not None:
+                    about[str(row[0])] = "" if len(row) < 2 or row[1] is None else str(row[1])
+    except InputError:
+        raise
+    except Exception as exc:  # malformed sheet XML, bad cell references, ...
+        raise InputError(
+            f"{path}: a sheet of this workbook is damaged ({type(exc).__name__}: {exc}); open it in a spreadsheet "
+            "program and save it again as .xlsx"
+        ) from None
+    finally:
+        wb.close()
     if not values:
         return [], about
     header = [str(h).strip() if h is not None else "" for h in values[0]]

@@ -47,11 +47,26 @@ def embed_in_fixed_shapes(
     length (``lengths`` gives each text's) and returns their vectors; the filler rows are dropped."""
     groups = fixed_shape_batches(lengths, batch_size)
     out = np.empty((len(lengths), dimension), dtype=np.float32)
-    with progress_bar(progress, len(lengths), len(groups)) as advance:
-        for batch in groups:
-            out[batch] = forward(filled(batch, batch_size))[: len(batch)]
-            advance()
+    done: list[int] = []
+    try:
+        with progress_bar(progress, len(lengths), len(groups)) as advance:
+            for batch in groups:
+                out[batch] = forward(filled(batch, batch_size))[: len(batch)]
+                done.extend(batch)
+                advance()
+    except KeyboardInterrupt:
+        raise PartialEmbedding(np.asarray(done, dtype=np.intp), out[done]) from None
     return out
+
+
+class PartialEmbedding(KeyboardInterrupt):
+    """Ctrl-C during embedding, carrying what was embedded before it: ``rows`` (indices into the
+    texts) and their ``vectors``, so a cache can keep them and a re-run resumes from there."""
+
+    def __init__(self, rows: np.ndarray, vectors: Vectors) -> None:
+        super().__init__(f"interrupted after {len(rows):,} texts")
+        self.rows = rows
+        self.vectors = vectors
 
 
 @contextmanager

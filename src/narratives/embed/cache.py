@@ -29,8 +29,8 @@ SCHEMA_VERSION = 1
 CHUNK = 900
 """Keys per ``IN (...)`` query, below SQLite's historical 999-parameter limit."""
 STORE_EVERY = 16_384
-"""Texts embedded between writes to the cache: an interrupted run loses at most this many
-(under two minutes at 160 texts/s on 2 cores)."""
+"""Texts embedded between writes to the cache. Ctrl-C stores what the current chunk has
+embedded so far before stopping; only a killed process loses up to this many."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS embeddings (
     PRIMARY KEY (model, text_sha256)
 ) WITHOUT ROWID
 """
+
+
+def _writable(directory: Path, path: Path) -> bool:
+    """Whether SQLite can write ``path`` and its journal files beside it."""
+    import os
+
+    return os.access(directory, os.W_OK | os.X_OK) and os.access(path, os.W_OK)
 
 
 class CacheWarning(UserWarning):
@@ -67,6 +74,8 @@ class EmbeddingCache:
         """One line per problem met (corrupt file set aside, cache disabled...)."""
         self._conn: sqlite3.Connection | None = None
         self._disabled = False
+        self.read_only = False
+        """True when the cache is read but not written (a folder or file this user cannot write)."""
 
     # -- connection -------------------------------------------------------------------
 
@@ -77,10 +86,14 @@ class EmbeddingCache:
     def _open(self) -> sqlite3.Connection | None:
         if self._conn is not None or self._disabled:
             return self._conn
+        if self.path.is_file() and not _writable(self.directory, self.path):
+            return self._open_read_only()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._conn = self._connect()
         except sqlite3.OperationalError as exc:
+            if self.path.is_file():
+                return self._open_read_only(exc)
             self._disable(f"cannot open embedding cache {self.path} ({exc}); embedding without a cache")
         except sqlite3.DatabaseError as exc:
             self._recover(exc)
@@ -103,6 +116,20 @@ class EmbeddingCache:
             conn.close()
             raise
         return conn
+
+    def _open_read_only(self, cause: Exception | None = None) -> sqlite3.Connection | None:
+        """A cache in a folder this user cannot write (shared, or on a read-only disk): read it as
+        it is (``immutable``: nobody can be writing it) and add nothing to it."""
+        try:
+            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+            self._conn.execute("SELECT COUNT(*) FROM embeddings LIMIT 1").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._disable(f"cannot open embedding cache {self.path} ({cause or exc}); embedding without a cache")
+            return None
+        self.read_only = True
+        self._warn(f"embedding cache {self.path} cannot be written (read-only); reading it, "
+                   "but vectors embedded now are not kept")
+        return self._conn
 
     def _disable(self, message: str) -> None:
         self.close()
@@ -194,6 +221,9 @@ class EmbeddingCache:
         matrix = np.ascontiguousarray(vectors, dtype="<f4")
         dim = int(matrix.shape[1])
         rows = [(identity, key, dim, matrix[i].tobytes()) for i, key in enumerate(keys)]
+
+        if self._open() is None or self.read_only:
+            return
 
         def work(conn: sqlite3.Connection) -> None:
             with conn:
@@ -296,14 +326,19 @@ class CachedEmbedder:
         """Embed ``missing`` in chunks of ``store_every`` texts, storing each chunk as soon as it is done,
         so an interrupted run keeps what it embedded. Texts go in order of length, so a chunk's
         texts share few token lengths and its fixed-shape batches stay full."""
-        from narratives.embed._batching import progress_bar
+        from narratives.embed._batching import PartialEmbedding, progress_bar
 
         keys = sorted(missing, key=lambda key: len(missing[key]))
         chunks = batches(keys, self.store_every)
         fresh: dict[bytes, Vectors] = {}
         with progress_bar(progress and len(chunks) > 1, len(keys), len(chunks), unit="chunks") as advance:
             for chunk in chunks:
-                vectors = self.embedder.embed([missing[key] for key in chunk], progress=progress and len(chunks) == 1)
+                try:
+                    vectors = self.embedder.embed([missing[key] for key in chunk],
+                                                  progress=progress and len(chunks) == 1)
+                except PartialEmbedding as stopped:  # Ctrl-C: keep what this chunk embedded, then stop
+                    self.cache.put_many(self.identity, [chunk[i] for i in stopped.rows], stopped.vectors)
+                    raise
                 self.cache.put_many(self.identity, chunk, vectors)
                 fresh.update(zip(chunk, vectors, strict=True))
                 advance()

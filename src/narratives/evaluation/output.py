@@ -16,6 +16,7 @@ import pandas as pd
 
 from narratives.evaluation.records import Evaluation
 from narratives.reports.atomic import staged_directory
+from narratives.reports.spreadsheet import write_csv_frame
 
 REPORT_FILES = ("predictions.csv", "per_code.csv", "confusion.csv", "reliability.csv", "thresholds.csv", "summary.json")
 """Single-label gold; multi-label gold (``--id-column``) has no ``confusion.csv``."""
@@ -65,15 +66,16 @@ def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
     """
     out = Path(out_dir)
     with staged_directory(out) as staging:
-        evaluation.predictions.to_csv(staging / "predictions.csv", index=False)
+        write_csv_frame(evaluation.predictions, staging / "predictions.csv", index=False)
         per_code = [level.per_code.assign(level=level.level) for level in (*evaluation.levels, *evaluation.sets)]
         frame = pd.concat(per_code, ignore_index=True)
-        frame[["level", *[c for c in frame.columns if c != "level"]]].to_csv(staging / "per_code.csv", index=False)
+        write_csv_frame(frame[["level", *[c for c in frame.columns if c != "level"]]], staging / "per_code.csv",
+                        index=False)
         for level in evaluation.levels:
             name = "confusion.csv" if level.level == "code" else f"confusion_{level.level}.csv"
-            level.confusion.to_csv(staging / name, index_label="gold")
-        evaluation.reliability.table.to_csv(staging / "reliability.csv", index=False)
-        evaluation.thresholds.to_csv(staging / "thresholds.csv", index=False)
+            write_csv_frame(level.confusion, staging / name, index_label="gold")
+        write_csv_frame(evaluation.reliability.table, staging / "reliability.csv", index=False)
+        write_csv_frame(evaluation.thresholds, staging / "thresholds.csv", index=False)
         (staging / "summary.json").write_text(
             json.dumps(summary_dict(evaluation), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )

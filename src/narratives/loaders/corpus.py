@@ -7,6 +7,7 @@ made unique with ``-2``, ``-3`` in that order.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,18 +26,62 @@ def _skipped_name(relative: Path) -> bool:
     return name.startswith("readme") or name in MANIFEST_NAMES
 
 
+def _walk(root: Path, follow_links: bool) -> tuple[list[Path], list[SkippedFile]]:
+    """Files under the folder ``root`` (hidden, README and manifest files left out) and the
+    links not followed: a link whose target lies outside ``root`` is skipped unless
+    ``follow_links``, so a link to ``/etc/passwd`` never lands in a report."""
+    resolved_root = root.resolve()
+    files: list[Path] = []
+    skipped: list[SkippedFile] = []
+    visited: set[Path] = set()
+    for folder, dirs, names in os.walk(root, followlinks=follow_links):
+        here = Path(folder)
+        real = here.resolve()
+        if real in visited:  # a link loop when following links
+            dirs[:] = []
+            continue
+        visited.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for d in dirs:
+            link = here / d
+            if not follow_links and link.is_symlink() and not link.resolve().is_relative_to(resolved_root):
+                skipped.append(SkippedFile(str(link), _OUTSIDE.format(target=link.resolve())))
+        for name in sorted(names):
+            file = here / name
+            if _skipped_name(file.relative_to(root)):
+                continue
+            if file.is_symlink():
+                target = file.resolve()
+                if not target.exists():
+                    skipped.append(SkippedFile(str(file), f"a link to {target}, which does not exist; "
+                                                          "fix or remove the link"))
+                    continue
+                if not follow_links and not target.is_relative_to(resolved_root):
+                    skipped.append(SkippedFile(str(file), _OUTSIDE.format(target=target)))
+                    continue
+            if file.is_file():
+                files.append(file)
+    return files, skipped
+
+
+_OUTSIDE = ("a link to {target}, outside the input folder; not followed. Copy the file into the folder, "
+            "or pass --follow-links to read what links point to")
+
+
 def discover(inputs: Sequence[str | Path], manifest: Path | None = None,
-             extra: Sequence[Path] = ()) -> list[Path]:
-    """The files to load, in a stable order, without duplicates.
+             extra: Sequence[Path] = (), *, follow_links: bool = False) -> tuple[list[Path], list[SkippedFile]]:
+    """The files to load, in a stable order, without duplicates, and the links not followed.
 
     ``extra`` files (manifest rows) join when they lie inside an input folder, even if
-    the folder scan would skip them (e.g. a hidden file named in the manifest).
+    the folder scan would skip them (e.g. a hidden file named in the manifest). A file
+    named as an input is read even when it is a link: the user asked for it.
 
     Raises:
         InputError: an input path does not exist.
     """
     found: list[Path] = []
-    seen: set[Path] = set()
+    skipped: list[SkippedFile] = []
+    seen: dict[Path, int] = {}
     for item in inputs:
         root = Path(item)
         if not root.exists():
@@ -45,18 +90,22 @@ def discover(inputs: Sequence[str | Path], manifest: Path | None = None,
             candidates = [root]
         else:
             resolved_root = root.resolve()
-            inside = [f for f in root.rglob("*") if f.is_file()
-                      and not _skipped_name(f.relative_to(root))]
+            inside, links = _walk(root, follow_links)
+            skipped += links
             inside += [root / f.relative_to(resolved_root) for f in extra
                        if f.is_relative_to(resolved_root)]
             candidates = sorted(inside, key=lambda f: f.relative_to(root).as_posix())
         for file in candidates:
             key = file.resolve()
-            if key in seen or (manifest is not None and key == manifest.resolve()):
+            if manifest is not None and key == manifest.resolve():
                 continue
-            seen.add(key)
+            if key in seen:  # the same file twice (a link to it): keep its real name
+                if found[seen[key]].is_symlink() and not file.is_symlink():
+                    found[seen[key]] = file
+                continue
+            seen[key] = len(found)
             found.append(file)
-    return found
+    return found, skipped
 
 
 def _assign_ids(files: Sequence[Path], entries: dict[Path, ManifestEntry]) -> list[str]:
@@ -82,7 +131,8 @@ LOAD_BATCH = 32
 
 
 def load_corpus(
-    inputs: Sequence[str | Path], manifest: str | Path | None = None, *, mapper: Mapper = local_map
+    inputs: Sequence[str | Path], manifest: str | Path | None = None, *, mapper: Mapper = local_map,
+    follow_links: bool = False,
 ) -> Corpus:
     """Load every document under ``inputs`` (files or folders, searched recursively).
 
@@ -90,7 +140,8 @@ def load_corpus(
     Files in the inputs but not in the manifest load with inferred kind and no
     metadata; manifest rows whose file is not among the inputs are ignored with a
     corpus warning. With a manifest and no inputs, the manifest's files are loaded.
-    A file that cannot be read is recorded in :attr:`Corpus.skipped` with the reason.
+    A file that cannot be read is recorded in :attr:`Corpus.skipped` with the reason, and
+    so is a link inside an input folder that points outside it (unless ``follow_links``).
 
     Raises:
         InputError: an input does not exist, or there is nothing to load.
@@ -103,7 +154,8 @@ def load_corpus(
     entries = {e.file: e for e in read_manifest(manifest_path)} if manifest_path is not None else {}
     if not inputs and not entries:
         raise InputError("no inputs given; pass files or folders of documents")
-    files = discover(inputs, manifest_path, tuple(entries)) if inputs else list(entries)
+    files, links = (discover(inputs, manifest_path, tuple(entries), follow_links=follow_links) if inputs
+                    else (list(entries), []))
     if not files:
         shown = ", ".join(str(i) for i in inputs)
         raise InputError(f"{shown}: no documents found (hidden, README and manifest files are skipped)")
@@ -117,7 +169,7 @@ def load_corpus(
             for file, doc_id in zip(files, _assign_ids(files, entries), strict=True)]
     loaded_files = [item for batch in mapper(_load_batch, None, batches(jobs, LOAD_BATCH)) for item in batch]
     documents = tuple(item for item in loaded_files if isinstance(item, Document))
-    skipped = tuple(item for item in loaded_files if isinstance(item, SkippedFile))
+    skipped = (*links, *(item for item in loaded_files if isinstance(item, SkippedFile)))
     return Corpus(documents, skipped, tuple(warnings))
 
 
@@ -135,4 +187,10 @@ def _load_batch(_: None, jobs: Sequence[tuple[Path, str, ManifestEntry | None]])
             ))
         except LoaderError as exc:
             out.append(SkippedFile(str(file), exc.reason))
+        except (MemoryError, RecursionError) as exc:
+            out.append(SkippedFile(str(file), f"too large or too deeply nested to read ({type(exc).__name__}); "
+                                              "split the file or save it in a simpler format"))
+        except Exception as exc:  # a reader's library failed: this file is skipped, the batch goes on
+            out.append(SkippedFile(str(file), f"could not be read ({type(exc).__name__}: {exc}); "
+                                              "save it again in another supported format"))
     return out

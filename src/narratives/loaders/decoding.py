@@ -35,12 +35,23 @@ def normalise(text: str) -> str:
 
 
 def looks_binary(data: bytes) -> bool:
-    """True for bytes that are not text: NUL bytes or many control characters."""
+    """True for bytes that are not text: more than a stray few NUL or other control bytes."""
     sample = data[:8192]
-    if b"\x00" in sample:
-        return True
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
     return controls > max(8, len(sample) // 50)
+
+
+def utf16_without_mark(data: bytes) -> str | None:
+    """``"utf-16-le"``/``"utf-16-be"`` for text saved as UTF-16 without a byte-order mark (every
+    other byte NUL in Latin text, as some Windows tools write), else ``None``."""
+    sample = data[:8192]
+    if len(sample) < 16:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for encoding, zeros, other in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros.count(0) > 0.7 * len(zeros) and other.count(0) < 0.05 * len(other):
+            return encoding
+    return None
 
 
 def decode_text(path: Path, data: bytes) -> tuple[str, tuple[str, ...]]:
@@ -60,9 +71,22 @@ def decode_text(path: Path, data: bytes) -> tuple[str, tuple[str, ...]]:
                               "re-save it as UTF-8") from exc
     if not data.strip():
         raise LoaderError(path, "file is empty; add its text or remove it from the inputs")
+    utf16 = utf16_without_mark(data)
+    if utf16 is not None:
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError as exc:
+            raise LoaderError(path, f"looks like UTF-16 without a byte-order mark but is not valid UTF-16 "
+                              f"({exc.reason}); re-save it as UTF-8") from exc
+        return normalise(text), (f"decoded as {utf16.upper()} (it has no byte-order mark); re-save it as UTF-8 "
+                                 "to be sure of every character",)
     if looks_binary(data):
         raise LoaderError(path, "looks like a binary file, not text; check the file suffix or "
                           "export it as .txt, .docx or .pdf")
+    if b"\x00" in data:
+        warnings.append(f"{data.count(0)} NUL byte(s) removed (a damaged or badly converted file?); "
+                        "check the text around them")
+        data = data.replace(b"\x00", b"")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from narratives.loaders.paragraphs import Unit, join_wrapped
+from narratives.loaders.paragraphs import Unit, join_point
 
 _FILE_NAME = re.compile(r"^[\w.-]*[-_][\w.-]*$")
 REFERENCES = re.compile(r"^(?:\d+\.?\s*)?(?:references?|bibliography|works cited|reference list|"
@@ -136,19 +136,31 @@ def _front_matter_end(units: Sequence[Unit]) -> int:
 
 
 def _rejoin_page_breaks(units: list[Unit]) -> list[Unit]:
+    """Join a paragraph to the next when a page (or hard line) break split a sentence.
+
+    The joined paragraph is kept as parts with a running word count, so a text whose every
+    line became a unit still joins in linear time."""
     out: list[Unit] = []
+    parts: list[list[str]] = []
+    words: list[int] = []
     for unit in units:
         if out and not unit.heading and not out[-1].heading:
-            previous = out[-1].text
-            open_end = not previous.rstrip().endswith(_SENTENCE_END)
+            tail = parts[-1][-1]
+            open_end = not tail.rstrip().endswith(_SENTENCE_END)
             lower_start = unit.text[:1].islower()
-            long_pair = (_words(previous) >= 20 and _words(unit.text) >= 20
-                         and previous[-1:].isalpha() and not re.match(r"^(?:\d+[.)]|[-*•])\s", unit.text))
+            n_words = _words(unit.text)
+            long_pair = (words[-1] >= 20 and n_words >= 20
+                         and tail[-1:].isalpha() and not re.match(r"^(?:\d+[.)]|[-*•])\s", unit.text))
             if open_end and (lower_start or long_pair):
-                out[-1] = Unit(join_wrapped(previous, unit.text, dehyphenate=True))
+                drop, separator = join_point(tail, unit.text, dehyphenate=True)
+                parts[-1][-1] = tail[:len(tail) - drop]
+                parts[-1].append(separator + unit.text)
+                words[-1] += n_words
                 continue
         out.append(unit)
-    return out
+        parts.append([unit.text])
+        words.append(_words(unit.text))
+    return [Unit("".join(p), u.heading) if len(p) > 1 else u for u, p in zip(out, parts, strict=True)]
 
 
 def clean_units(units: Sequence[Unit]) -> list[Unit]:

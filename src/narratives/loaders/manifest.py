@@ -55,8 +55,10 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
         return [(reader.line_num, {(k or "").strip(): v for k, v in row.items()}) for row in reader]
     import yaml
 
+    from narratives.safe_yaml import load_yaml
+
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ManifestError(f"{path}: not valid YAML: {exc}") from exc
     if isinstance(data, dict):

@@ -24,27 +24,44 @@ class Unit:
     heading: bool = False
 
 
-def join_wrapped(previous: str, line: str, *, dehyphenate: bool) -> str:
-    """Join a wrapped line to its paragraph, rejoining ``develop-``/``ment``."""
-    if re.search(r"[^\W\d_]-$", previous) and line[:1].islower():
-        return (previous[:-1] if dehyphenate else previous) + line
-    return f"{previous} {line}"
+_HYPHENATED = re.compile(r"[^\W\d_]-$")
+
+
+def join_point(previous: str, line: str, *, dehyphenate: bool) -> tuple[int, str]:
+    """How to add ``line`` to a paragraph ending in ``previous``: characters to drop from
+    its end and the separator (``develop-`` + ``ment`` → drop the hyphen if ``dehyphenate``,
+    no space)."""
+    if _HYPHENATED.search(previous[-2:]) and line[:1].islower():
+        return (1 if dehyphenate else 0), ""
+    return 0, " "
 
 
 def lines_to_units(extracted: Extracted) -> list[Unit]:
-    """Group lines into units; headings (styled or by shape) stand alone."""
+    """Group lines into units; headings (styled or by shape) stand alone.
+
+    A paragraph's lines are collected as parts and joined once, so a hard-wrapped file
+    of any length loads in linear time.
+    """
     units: list[Unit] = []
+    parts: list[list[str]] = []
     for line in extracted.lines:
         text = " ".join(line.text.split())
         if not text:
             continue
         if line.heading:
             units.append(Unit(text, heading=True))
+            parts.append([text])
         elif line.new_paragraph or not units or units[-1].heading:
             units.append(Unit(text))
+            parts.append([text])
         else:
-            units[-1].text = join_wrapped(units[-1].text, text, dehyphenate=extracted.dehyphenate)
-    for unit in units:
+            current = parts[-1]
+            drop, separator = join_point(current[-1], text, dehyphenate=extracted.dehyphenate)
+            if drop:
+                current[-1] = current[-1][:-drop]
+            current.append(separator + text)
+    for unit, pieces in zip(units, parts, strict=True):
+        unit.text = "".join(pieces)
         if not unit.heading and looks_like_heading(unit.text):
             unit.heading = True
     return units

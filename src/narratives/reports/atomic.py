@@ -8,7 +8,9 @@ single file rebuilt in place (``report.html``) goes through :func:`write_text_at
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -67,13 +69,46 @@ def staged_directory(out: str | Path) -> Iterator[Path]:
     """
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    clean_stale(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent))
     try:
         yield staging
         _swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def clean_stale(target: Path) -> list[Path]:
+    """Remove what a killed run (``kill -9``, a power cut) left beside ``target``: its hidden staging
+    folder (``.NAME.PID.*.tmp``) and the earlier results it had set aside (``.NAME.old-PID``), once
+    that process is gone. Set-aside results whose replacement never arrived (``target`` is
+    missing) are put back instead of removed. Returns the folders removed or restored."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(?:(\d+)\..+\.tmp|old-(\d+))$")
+    handled: list[Path] = []
+    for entry in sorted(target.parent.glob(f".{glob.escape(target.name)}.*")):
+        found = pattern.match(entry.name)
+        if found is None or not entry.is_dir():
+            continue
+        pid = int(found.group(1) or found.group(2))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        if found.group(2) and not target.exists():
+            os.replace(entry, target)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+        handled.append(entry)
+    return handled
 
 
 def _swap_into_place(staging: Path, out: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from narratives.errors import InputError
+from narratives.reports.spreadsheet import read_csv_frame
 
 __all__ = ["RunChanges", "compare_with"]
 
@@ -62,8 +63,8 @@ def compare_with(new: pd.DataFrame, run_dir: Path) -> RunChanges:
     if not path.is_file():
         raise InputError(f"{run_dir}: no segments.csv to compare with; give a folder `narratives run --out` wrote")
     try:
-        old = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        old = read_csv_frame(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read to compare with ({exc}); give another run folder") from None
     wanted = {"segment_id", "text", "theme", "subtheme", "status"}
     if not wanted <= set(old.columns):

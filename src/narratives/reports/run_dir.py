@@ -19,6 +19,7 @@ from narratives.errors import InputError
 from narratives.models import Codebook, Document
 from narratives.reports.page.plots import Plots
 from narratives.reports.page.tables import ReportTables
+from narratives.reports.spreadsheet import read_csv_frame
 
 __all__ = ["SavedRun", "load_run"]
 
@@ -79,20 +80,25 @@ def load_run(path: str | Path) -> SavedRun:
                 f"{run}: {name} is missing; this run was written by an older narratives or "
                 "edited by hand. Re-run `narratives run` to write a complete directory"
             )
-    manifest = json.loads((run / "run_manifest.json").read_text(encoding="utf-8"))
+    manifest = _read_manifest(run / "run_manifest.json")
+    check_files(run, manifest)
     documents: dict[str, Document] = {}
-    with (run / "documents.jsonl").open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            try:
-                d = json.loads(line)
-                documents[d["doc_id"]] = Document(
-                    doc_id=d["doc_id"], text=d["text"], kind=d["kind"], title=d.get("title", d["doc_id"]),
-                    source=d["source"], blocks=(), metadata=d.get("metadata", {}), sha256=d.get("sha256", ""),
-                )
-            except (json.JSONDecodeError, KeyError) as exc:
-                raise InputError(
-                    f"{run / 'documents.jsonl'}: line {line_no} is not a document record ({exc})"
-                ) from None
+    try:
+        with (run / "documents.jsonl").open(encoding="utf-8") as fh:
+            for line_no, line in enumerate(fh, start=1):
+                try:
+                    d = json.loads(line)
+                    documents[d["doc_id"]] = Document(
+                        doc_id=d["doc_id"], text=d["text"], kind=d["kind"], title=d.get("title", d["doc_id"]),
+                        source=d["source"], blocks=(), metadata=d.get("metadata", {}),
+                        sha256=d.get("sha256", ""),
+                    )
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise InputError(
+                        f"{run / 'documents.jsonl'}: line {line_no} is not a document record ({exc}); {_REWRITE}"
+                    ) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{run / 'documents.jsonl'}: not UTF-8 text (byte {exc.start}); {_REWRITE}") from None
     text_columns = {"doc_id": str, "segment_id": str, "speaker": str, "theme": str, "subtheme": str}
     metadata_columns = {key: str for d in documents.values() for key in d.metadata}
     segments = _read_csv(run / "segments.csv", {**metadata_columns, **text_columns})
@@ -114,5 +120,61 @@ def load_run(path: str | Path) -> SavedRun:
     )
 
 
+_REWRITE = "the run folder is damaged: run `narratives run` again to write it anew, or copy the whole folder again"
+
+RECORDED_FILES = (
+    "segments.csv", "theme_frequencies.csv", "quotes.csv", "topics.csv", "topic_map.csv", "documents.jsonl",
+    "codebook.yaml",
+)
+"""The files whose sha256 ``run_manifest.json`` records (``files``), checked before a run folder is used."""
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of each of :data:`RECORDED_FILES` present in ``folder``."""
+    import hashlib
+
+    out = {}
+    for name in RECORDED_FILES:
+        path = folder / name
+        if path.is_file():
+            digest = hashlib.sha256()
+            with path.open("rb") as fh:
+                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    digest.update(block)
+            out[name] = digest.hexdigest()
+    return out
+
+
+def check_files(run: Path, manifest: Mapping[str, Any]) -> None:
+    """Refuse a run folder whose tables differ from what the run wrote (cut short by a copy, or edited).
+
+    Folders written before the manifest recorded ``files`` are not checked."""
+    recorded = manifest.get("files")
+    if not isinstance(recorded, Mapping):
+        return
+    found = file_hashes(run)
+    changed = [name for name, digest in recorded.items() if name in found and found[name] != digest]
+    if changed:
+        raise InputError(
+            f"{run}: {', '.join(changed)} differ(s) from what the run wrote (sha256 in run_manifest.json): "
+            f"cut short or edited since. {_REWRITE[0].upper() + _REWRITE[1:]}"
+        )
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable run manifest ({exc}); {_REWRITE}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a run manifest (a JSON object is expected); {_REWRITE}")
+    return data
+
+
 def _read_csv(path: Path, dtype: Mapping[str, type]) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
+    try:
+        return read_csv_frame(path, dtype=dtype, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: empty (not even a header row); {_REWRITE}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{path}: cannot be read as the run's table ({exc}); {_REWRITE}") from None

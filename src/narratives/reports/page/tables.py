@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from narratives.models import UNASSIGNED, Codebook
+from narratives.reports.frequencies import COLUMNS as FREQUENCY_COLUMNS
 from narratives.reports.frequencies import theme_frequencies
 
 NOT_ATTRIBUTES = frozenset({
@@ -148,7 +149,8 @@ def _frequencies(tables: ReportTables, column: str | None) -> pd.DataFrame:
         groups = coded["kind"] if column == "kind" else tables.grouped(column)
         frame, breakdown = coded.assign(_group=groups).dropna(subset=["_group"]), column
     rows = []
-    for group in _ordered_groups(frame["_group"]):
+    # the whole corpus always has its row per code, zeros included, even when nothing was coded
+    for group in (["all"] if column is None else _ordered_groups(frame["_group"])):
         part = frame[frame["_group"] == group]
         table = theme_frequencies(part[NEEDED], tables.codebook)
         table = table[table["breakdown"] == "overall"].drop(columns=["speakers"]).reset_index(drop=True)
@@ -157,7 +159,8 @@ def _frequencies(tables: ReportTables, column: str | None) -> pd.DataFrame:
         table["group_participants"] = part["participant"].nunique()
         rows.append(table)
     if not rows:
-        return pd.DataFrame()
+        columns = [c for c in FREQUENCY_COLUMNS if c != "speakers"] + ["participants", "group_participants"]
+        return pd.DataFrame(columns=columns)
     return pd.concat(rows, ignore_index=True)
 
 

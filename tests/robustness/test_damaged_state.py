@@ -1,0 +1,202 @@
+"""What a crash, a killed process, a half-finished copy or a shared read-only disk leaves
+behind: damaged cache entries, stale staging folders, damaged run folders. Each is
+noticed, said and repaired or refused; none repeats its failure on every run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from narratives.cli import app
+from narratives.reports.atomic import clean_stale, staged_directory
+
+GOOD = (
+    "Interviewer: Tell me about the pay.\n\n"
+    "P2: The salary was an insult after years of training, it could not cover rent and fees.\n\n"
+    "Interviewer: And the hospital?\n\n"
+    "P2: There were no drugs in the emergency cupboard, we improvised with what we had.\n"
+)
+
+
+def _run(tmp_path: Path, repo_dir: Path, cache: Path, out: Path, *extra: str) -> tuple[int, str, dict]:
+    corpus = tmp_path / "corpus"
+    if not corpus.exists():
+        corpus.mkdir()
+        (corpus / "p2.txt").write_text(GOOD)
+    result = CliRunner().invoke(app, [
+        "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
+        "--out", str(out), "--force", "--set", f"embed.cache_dir={cache}", *extra,
+    ])
+    manifest = json.loads((out / "run_manifest.json").read_text()) if (out / "run_manifest.json").is_file() else {}
+    return result.exit_code, result.output, manifest
+
+
+@pytest.mark.slow
+def test_damaged_segment_and_cluster_cache_entries_are_misses_with_a_note(tmp_path: Path, repo_dir: Path) -> None:
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    code, output, first = _run(tmp_path, repo_dir, cache, out)
+    assert code == 0, output
+    entries = [*cache.glob("segments/*.npz"), *cache.glob("clusters/*.npz")]
+    assert {p.parent.name for p in entries} == {"segments", "clusters"}
+    for path in entries:  # a truncated copy, a disk error: not a zip any more
+        path.write_bytes(path.read_bytes()[:40])
+
+    code, output, second = _run(tmp_path, repo_dir, cache, out)
+    assert code == 0, output
+    assert "Traceback" not in output
+    damaged = [n for n in second["notes"] if "damaged" in n]
+    assert len(damaged) == 2 and all(str(cache) in n for n in damaged)
+    assert second["counts"] == first["counts"]
+
+    code, output, third = _run(tmp_path, repo_dir, cache, out)  # rebuilt: no note any more
+    assert code == 0 and not [n for n in third["notes"] if "damaged" in n]
+
+
+def test_stale_staging_folders_of_a_killed_run_are_cleaned_up(tmp_path: Path) -> None:
+    dead = 2**22 + 12345  # above the kernel's pid_max: no such process
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run_manifest.json").write_text("{}")
+    staging = tmp_path / f".out.{dead}.k3j2.tmp"
+    staging.mkdir()
+    (staging / "segments.csv").write_text("half written")
+    retired = tmp_path / f".out.old-{dead}"
+    retired.mkdir()
+    live = tmp_path / f".out.{os.getppid()}.live.tmp"  # a run still going: left alone
+    live.mkdir()
+
+    with staged_directory(out) as new:
+        (new / "run_manifest.json").write_text('{"new": true}')
+    assert not staging.exists() and not retired.exists()
+    assert live.exists()
+    assert json.loads((out / "run_manifest.json").read_text()) == {"new": True}
+
+    # killed between setting the old results aside and moving the new ones in: put them back
+    lost = tmp_path / "lost"
+    aside = tmp_path / f".lost.old-{dead}"
+    aside.mkdir()
+    (aside / "run_manifest.json").write_text('{"old": true}')
+    assert clean_stale(lost) == [aside]
+    assert json.loads((lost / "run_manifest.json").read_text()) == {"old": True}
+
+
+def test_a_read_only_cache_is_read_not_written(tmp_path: Path) -> None:
+    """Run as another user when this is root (root may write anywhere), so the folder is really read-only."""
+    import tempfile
+
+
+    # a folder other users can reach (pytest's own temporary root is private to this user)
+    shared = Path(tempfile.mkdtemp(prefix="narratives-shared-"))
+    shared.chmod(0o755)
+    try:
+        _read_only_cache(shared / "cache", shared)
+    finally:
+        for path in shared.rglob("*"):
+            path.chmod(0o755)
+        shutil.rmtree(shared)
+
+
+def _read_only_cache(cache: Path, workdir: Path) -> None:
+    from narratives.embed import EmbeddingCache, text_key
+
+    texts = ["The salary was too low.", "The ward had no gloves."]
+    with EmbeddingCache(cache) as writable:
+        writable.put_many("model-a", [text_key(t) for t in texts], np.ones((2, 4), dtype=np.float32))
+    for path in (cache, *cache.iterdir()):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    script = f"""
+import warnings, numpy as np
+from narratives.embed.cache import EmbeddingCache, text_key
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    cache = EmbeddingCache({str(cache)!r})
+    found = cache.get_many("model-a", [text_key(t) for t in {texts!r}])
+    cache.put_many("model-a", [text_key("new text")], np.ones((1, 4), dtype=np.float32))
+    cache.put_many("model-a", [text_key("more")], np.ones((1, 4), dtype=np.float32))
+print(len(found), cache.read_only, len(cache.notes), len(caught))
+print(cache.notes[0] if cache.notes else "")
+"""
+    command = [sys.executable, "-c", script]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: cannot make a folder read-only for this process")
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=workdir,
+                          env={**os.environ, "HOME": str(workdir)})
+    assert done.returncode == 0, done.stderr
+    counts, note = done.stdout.splitlines()[:2]
+    assert counts == "2 True 1 1"  # both rows read, nothing written, one warning
+    assert "read-only" in note and str(cache) in note
+    with sqlite3.connect(cache / "embeddings.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 2
+
+
+@pytest.fixture()
+def damaged_run(demo_run: tuple, tmp_path: Path) -> Path:
+    """A copy of the demo run's folder, to damage."""
+    _, out = demo_run
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    return copy
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda run: (run / "documents.jsonl").write_bytes(b"\xff\xfe not utf-8"), "documents.jsonl"),
+        (lambda run: (run / "run_manifest.json").write_text("{ not json"), "run_manifest.json"),
+        (lambda run: (run / "quotes.csv").write_text(""), "quotes.csv"),
+        (lambda run: (run / "segments.csv").write_bytes((run / "segments.csv").read_bytes()[:5000]),
+         "segments.csv"),
+    ],
+    ids=["documents-not-utf8", "manifest-not-json", "quotes-empty", "segments-truncated"],
+)
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_a_damaged_run_folder_is_refused_naming_the_file(damaged_run: Path, damage, named: str,
+                                                         command: str) -> None:
+    damage(damaged_run)
+    before = {p.name: p.read_bytes() for p in damaged_run.iterdir() if p.is_file()}
+    args = ["report", str(damaged_run), "--no-figures"] if command == "report" else [
+        "export", str(damaged_run), "--to", "csv", "--out", str(damaged_run.parent / "sheet.csv")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert named in result.output and "narratives run" in result.output
+    assert "Traceback" not in result.output
+    assert {p.name: p.read_bytes() for p in damaged_run.iterdir() if p.is_file()} == before
+    assert not (damaged_run.parent / "sheet.csv").exists()
+
+
+@pytest.mark.slow
+def test_embedding_keeps_what_it_finished_when_interrupted(tmp_path: Path, embedder) -> None:
+    """Ctrl-C during the first chunk (fewer than 16,384 texts) used to keep nothing."""
+    import _thread
+    import threading
+
+    from narratives.embed import CachedEmbedder, EmbeddingCache, text_key
+
+    texts = [f"Participant {i} said the night shifts in ward {i % 7} had no senior cover at all." for i in range(4000)]
+    embedder.embed(["the model is loaded before the clock starts"])
+    cached = CachedEmbedder(embedder, EmbeddingCache(tmp_path / "cache"))
+    timer = threading.Timer(2.0, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        cached.embed(texts)
+    timer.cancel()
+    kept = cached.cache.count(embedder.identity)
+    assert 0 < kept < len(texts)
+
+    with EmbeddingCache(tmp_path / "cache") as again:
+        found = again.get_many(embedder.identity, [text_key(t) for t in texts])
+    assert len(found) == kept
+    sample = [t for t in texts if text_key(t) in found][:16]
+    assert np.allclose(np.stack([found[text_key(t)] for t in sample]), embedder.embed(sample), atol=1e-6)
