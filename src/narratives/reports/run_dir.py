@@ -137,11 +137,8 @@ def file_hashes(folder: Path) -> dict[str, str]:
     for name in RECORDED_FILES:
         path = folder / name
         if path.is_file():
-            digest = hashlib.sha256()
             with path.open("rb") as fh:
-                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                    digest.update(block)
-            out[name] = digest.hexdigest()
+                out[name] = hashlib.file_digest(fh, "sha256").hexdigest()
     return out
 
 
