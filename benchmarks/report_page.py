@@ -13,6 +13,7 @@ RUN_DIR defaults to ``out/demo`` (``make demo``). ``--write`` puts the table int
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -35,8 +36,11 @@ browser tests and docs/screenshots.py."""
 
 def scaled_run(run_dir: Path, segments: int, target: Path) -> Path:
     """A copy of ``run_dir`` at ``target`` whose ``segments.csv`` has ``segments`` rows, page removed."""
+    from narratives.reports.run_dir import file_hashes
+    from narratives.reports.spreadsheet import read_csv_frame, write_csv_frame
+
     shutil.copytree(run_dir, target)
-    frame = pd.read_csv(target / "segments.csv", dtype=str, keep_default_na=False)
+    frame = read_csv_frame(target / "segments.csv", dtype=str, keep_default_na=False)
     copies = []
     for i in range(-(-segments // len(frame))):
         copy = frame.copy()
@@ -44,8 +48,11 @@ def scaled_run(run_dir: Path, segments: int, target: Path) -> Path:
             copy["segment_id"] = copy["segment_id"] + f"-r{i}"
         copies.append(copy)
     scaled = pd.concat(copies).head(segments)
-    scaled.to_csv(target / "segments.csv", index=False)
+    write_csv_frame(scaled, target / "segments.csv", index=False)
     _scale_map(target / "topic_map.csv", set(scaled["segment_id"]))
+    manifest = json.loads((target / "run_manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] = file_hashes(target)  # the tables are this study's now, as a run would record them
+    (target / "run_manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     (target / "report.html").unlink(missing_ok=True)
     shutil.rmtree(target / "figures", ignore_errors=True)
     return target
@@ -64,7 +71,9 @@ def _scale_map(path: Path, kept: set[str]) -> None:
             break
         copies.append(copy)
         i += 1
-    pd.concat(copies).head(MAP_POINTS).to_csv(path, index=False)
+    from narratives.reports.spreadsheet import write_csv_frame
+
+    write_csv_frame(pd.concat(copies).head(MAP_POINTS), path, index=False)
 
 
 def open_seconds(page: Path) -> float | None:

@@ -78,13 +78,13 @@ def run_narratives(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_stock(args: argparse.Namespace) -> dict[str, Any]:
-    import pandas as pd
     from bertopic import BERTopic
 
     from narratives.config import EmbedConfig
     from narratives.embed import build_embedder
+    from narratives.reports.spreadsheet import read_csv_frame
 
-    frame = pd.read_csv(Path(args.corpus) / "segments.csv", dtype={"text": str}, keep_default_na=False)
+    frame = read_csv_frame(Path(args.corpus) / "segments.csv", dtype={"text": str}, keep_default_na=False)
     coded = frame[frame["status"] == "coded"]
     texts = coded["text"].tolist()
     embedder = build_embedder(EmbedConfig(cache_dir=Path(args.cache)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -188,10 +189,14 @@ def test_embedding_keeps_what_it_finished_when_interrupted(tmp_path: Path, embed
     embedder.embed(["the model is loaded before the clock starts"])
     cached = CachedEmbedder(embedder, EmbeddingCache(tmp_path / "cache"))
     timer = threading.Timer(2.0, _thread.interrupt_main)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ray, once started, installs its own
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        cached.embed(texts)
-    timer.cancel()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            cached.embed(texts)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     kept = cached.cache.count(embedder.identity)
     assert 0 < kept < len(texts)
 
@@ -200,3 +205,32 @@ def test_embedding_keeps_what_it_finished_when_interrupted(tmp_path: Path, embed
     assert len(found) == kept
     sample = [t for t in texts if text_key(t) in found][:16]
     assert np.allclose(np.stack([found[text_key(t)] for t in sample]), embedder.embed(sample), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_run_says_what_survives_and_writes_nothing(tmp_path: Path, repo_dir: Path) -> None:
+    import _thread
+    import threading
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "long.txt").write_text("\n\n".join(
+        f"P{i % 9 + 1}: The night shifts in ward {i} had no senior cover and the pay came {i % 5} months late."
+        for i in range(3000)
+    ))
+    out = tmp_path / "out"
+    timer = threading.Timer(6.0, _thread.interrupt_main)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ray, once started, installs its own
+    timer.start()
+    try:
+        result = CliRunner().invoke(app, [
+            "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
+            "--out", str(out), "--set", f"embed.cache_dir={tmp_path / 'cache'}",
+        ])
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert result.exit_code == 130, result.output
+    assert "interrupted" in result.output and "same command" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists() and not list(tmp_path.glob(".out.*"))

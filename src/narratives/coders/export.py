@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from narratives import __version__
 from narratives.align.codebook import slugify
@@ -16,6 +17,9 @@ from narratives.coders.records import Candidate
 from narratives.errors import InputError, OutputExistsError
 from narratives.models import Document
 from narratives.reports.spreadsheet import csv_row
+
+if TYPE_CHECKING:
+    from narratives.reports.run_dir import SavedRun
 
 __all__ = ["FORMATS", "ExportResult", "export_run"]
 
@@ -79,8 +83,8 @@ def export_run(
     Existing files are never overwritten without ``force`` (a coder's filled-in sheet may
     be there). ``seed`` (default: the run's seed) fixes sampling and per-coder shuffles.
     """
-    from narratives.coders.refi import export_codebook_qdc, export_project
-    from narratives.coders.sheets import coder_order, write_csv, write_xlsx
+    from narratives.coders.refi import export_codebook_qdc
+    from narratives.coders.sheets import coder_order
     from narratives.reports.run_dir import load_run
 
     if fmt not in FORMATS:
@@ -126,29 +130,45 @@ def export_run(
     for coder, path in targets:
         path.parent.mkdir(parents=True, exist_ok=True)
         ordered = coder_order(chosen, coder, seed)
-        if fmt == "qdpx":
-            written.append(export_project(run, ordered, path, documents=documents, coder=coder, blind=blind,
-                                          origin=origin))
-        elif fmt == "csv":
-            written.append(write_csv(path, ordered, run.codebook, blind=blind))
-        else:
-            about = {
-                "coder": coder or "",
-                "what": f"Candidate quotes from the narratives run in {run.path}: {len(ordered)} units"
-                + (", blind (the machine's proposal is hidden)" if blind else "") + ".",
-                "how to fill": (
-                    "For each row choose a code in 'code' (the Codebook sheet defines them; 'none' when no code fits)."
-                    if blind else
-                    "For each row choose a decision: accept (the proposed code is right), reject (it is wrong "
-                    "and no code fits), or recode (choose the right code in recode_to). Comments are welcome."
-                ),
-                "then": "Return the file; `narratives agreement FILE... --run RUN_DIR` measures agreement and "
-                        "turns decisions into --examples for the next run.",
-                "codebook": f"{run.codebook.name} (sha256 {run.codebook_sha256[:12]}, as in run_manifest.json)",
-                "model": run.model,
-                "run created": str(run.manifest.get("created", "")),
-                "de-identified": "yes" if deidentify else "no",
-                "exported by": origin,
-            }
-            written.append(write_xlsx(path, ordered, run.codebook, blind=blind, about=about))
+        # each file is written beside its target and moved in whole: an interrupted export never
+        # leaves half a file where a coder's filled-in sheet was
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        try:
+            _write_one(fmt, partial, run, ordered, documents=documents, coder=coder, blind=blind, origin=origin,
+                       deidentify=deidentify)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        written.append(path)
     return ExportResult(tuple(written), len(chosen), replacements, deidentify_map if deidentify else None)
+
+
+def _write_one(fmt: Format, path: Path, run: SavedRun, ordered: Sequence[Candidate], *,
+               documents: dict[str, Document], coder: str | None, blind: bool, origin: str, deidentify: bool) -> None:
+    from narratives.coders.refi import export_project
+    from narratives.coders.sheets import write_csv, write_xlsx
+
+    if fmt == "qdpx":
+        export_project(run, ordered, path, documents=documents, coder=coder, blind=blind, origin=origin)
+    elif fmt == "csv":
+        write_csv(path, ordered, run.codebook, blind=blind)
+    else:
+        about = {
+            "coder": coder or "",
+            "what": f"Candidate quotes from the narratives run in {run.path}: {len(ordered)} units"
+            + (", blind (the machine's proposal is hidden)" if blind else "") + ".",
+            "how to fill": (
+                "For each row choose a code in 'code' (the Codebook sheet defines them; 'none' when no code fits)."
+                if blind else
+                "For each row choose a decision: accept (the proposed code is right), reject (it is wrong "
+                "and no code fits), or recode (choose the right code in recode_to). Comments are welcome."
+            ),
+            "then": "Return the file; `narratives agreement FILE... --run RUN_DIR` measures agreement and "
+                    "turns decisions into --examples for the next run.",
+            "codebook": f"{run.codebook.name} (sha256 {run.codebook_sha256[:12]}, as in run_manifest.json)",
+            "model": run.model,
+            "run created": str(run.manifest.get("created", "")),
+            "de-identified": "yes" if deidentify else "no",
+            "exported by": origin,
+        }
+        write_xlsx(path, ordered, run.codebook, blind=blind, about=about)
