@@ -87,6 +87,9 @@ def describe_os_error(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return (f"cannot write {where} ({reason}). Choose a folder you can write to (--out, or "
                 "embed.cache_dir for the cache), or change its permissions")
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        return (f"cannot create {where}: a file is in the way where a folder is needed ({reason}); "
+                "choose another path")
     if exc.errno == errno.ENOENT:
         return f"{where}: no such file or folder; check the path"
     return f"{where}: {reason}"

@@ -85,3 +85,28 @@ print(umap.UMAP(n_neighbors=10, n_components=2, random_state=1).fit_transform(po
         assert done.stdout.strip() == "(300, 2)"
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+@pytest.mark.slow
+def test_a_transcript_where_nothing_is_coded_still_gets_a_report(tmp_path: Path, repo_dir: Path,
+                                                                 cache_dir: Path) -> None:
+    import pandas as pd
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "p1.txt").write_text("Interviewer: Did you leave?\n\nP1: Yes.\n\nInterviewer: Okay.\n\nP1: Okay.\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
+        "--out", str(out), "--set", f"embed.cache_dir={cache_dir}",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "nothing was coded" in result.output and "segment.min_words" in result.output
+    assert (out / "report.html").is_file()
+    frequencies = pd.read_csv(out / "theme_frequencies.csv")
+    assert len(frequencies) > 0 and frequencies["segments"].sum() == 0
+
+    exported = CliRunner().invoke(app, ["export", str(out), "--to", "xlsx", "--out", str(tmp_path / "s.xlsx")])
+    assert exported.exit_code == 2 and "nothing to export" in exported.output
+    assert "Traceback" not in result.output + exported.output
+    assert not (tmp_path / "s.xlsx").exists()

@@ -149,3 +149,21 @@ def test_export_refuses_a_sample_below_one(tmp_path: Path, option: list[str]) ->
     result = CliRunner().invoke(app, ["export", str(tmp_path), "--to", "csv", "--out", str(tmp_path / "x"), *option])
     assert result.exit_code == 2
     assert "--sample" in result.output and "Traceback" not in result.output
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_shown_with_escapes(tmp_path: Path) -> None:
+    import json
+    import os
+
+    folder = _folder(tmp_path)
+    with open(os.fsencode(folder) + b"/caf\xe9-p2.txt", "wb") as fh:  # a Latin-1 name from an old Windows share
+        fh.write(b"P2: My mother still asks when I will come home, and I cannot answer her.\n")
+    with open(os.fsencode(folder) + b"/caf\xe9-broken.docx", "wb") as fh:
+        fh.write(b"not a zip")
+    corpus = load_corpus([folder])
+    named = next(d for d in corpus.documents if "mother" in d.text)
+    assert named.source.endswith("caf\\xe9-p2.txt") and named.title == "caf\\xe9-p2"
+    assert any("not valid UTF-8" in w for w in named.warnings)
+    (skipped,) = corpus.skipped
+    assert skipped.path.endswith("caf\\xe9-broken.docx")
+    json.dumps([named.source, named.title, skipped.path, skipped.reason], ensure_ascii=False).encode("utf-8")

@@ -110,6 +110,13 @@ def export_run(
         return ExportResult((export_codebook_qdc(run.codebook, targets[0][1], origin=origin),), 0)
 
     chosen = _sample(candidates(run, units), sample, seed)
+    if not chosen:
+        what = "candidate quotes (try --units assigned for every coded segment)" if units == "quotes" else (
+            "coded segments")
+        raise InputError(
+            f"{run_dir}: nothing to export: the run has no {what}. Its summary says why (e.g. nothing was "
+            "coded); change the settings and run it again"
+        )
     documents: dict[str, Document] = run.documents
     replacements = 0
     if deidentify:

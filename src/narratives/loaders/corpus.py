@@ -13,9 +13,13 @@ from pathlib import Path
 
 from narratives.backends import Mapper, batches, local_map
 from narratives.errors import InputError, LoaderError
-from narratives.loaders.document import load_document, slugify
+from narratives.loaders.document import load_document, printable, slugify
 from narratives.loaders.manifest import MANIFEST_NAMES, ManifestEntry, read_manifest
 from narratives.models import Corpus, Document, SkippedFile
+
+
+def _skip(path: Path, reason: str) -> SkippedFile:
+    return SkippedFile(printable(path), printable(reason))
 
 
 def _skipped_name(relative: Path) -> bool:
@@ -45,7 +49,7 @@ def _walk(root: Path, follow_links: bool) -> tuple[list[Path], list[SkippedFile]
         for d in dirs:
             link = here / d
             if not follow_links and link.is_symlink() and not link.resolve().is_relative_to(resolved_root):
-                skipped.append(SkippedFile(str(link), _OUTSIDE.format(target=link.resolve())))
+                skipped.append(_skip(link, _OUTSIDE.format(target=link.resolve())))
         for name in sorted(names):
             file = here / name
             if _skipped_name(file.relative_to(root)):
@@ -53,11 +57,11 @@ def _walk(root: Path, follow_links: bool) -> tuple[list[Path], list[SkippedFile]
             if file.is_symlink():
                 target = file.resolve()
                 if not target.exists():
-                    skipped.append(SkippedFile(str(file), f"a link to {target}, which does not exist; "
+                    skipped.append(_skip(file, f"a link to {target}, which does not exist; "
                                                           "fix or remove the link"))
                     continue
                 if not follow_links and not target.is_relative_to(resolved_root):
-                    skipped.append(SkippedFile(str(file), _OUTSIDE.format(target=target)))
+                    skipped.append(_skip(file, _OUTSIDE.format(target=target)))
                     continue
             if file.is_file():
                 files.append(file)
@@ -186,11 +190,11 @@ def _load_batch(_: None, jobs: Sequence[tuple[Path, str, ManifestEntry | None]])
                 interviewers=entry.interviewers if entry else (),
             ))
         except LoaderError as exc:
-            out.append(SkippedFile(str(file), exc.reason))
+            out.append(_skip(file, exc.reason))
         except (MemoryError, RecursionError) as exc:
-            out.append(SkippedFile(str(file), f"too large or too deeply nested to read ({type(exc).__name__}); "
+            out.append(_skip(file, f"too large or too deeply nested to read ({type(exc).__name__}); "
                                               "split the file or save it in a simpler format"))
         except Exception as exc:  # a reader's library failed: this file is skipped, the batch goes on
-            out.append(SkippedFile(str(file), f"could not be read ({type(exc).__name__}: {exc}); "
+            out.append(_skip(file, f"could not be read ({type(exc).__name__}: {exc}); "
                                               "save it again in another supported format"))
     return out

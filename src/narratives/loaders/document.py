@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from narratives.errors import LoaderError
@@ -33,6 +34,17 @@ def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug or "doc"
+
+
+def printable(text: str | Path) -> str:
+    """``text`` writable as UTF-8: the bytes of a file name that is not valid UTF-8 (which
+    Python keeps as lone surrogates) shown as ``\\xff`` escapes."""
+    value = str(text)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return value
 
 
 def _plausible_title(title: str | None) -> str | None:
@@ -85,8 +97,8 @@ def build_document(extracted: Extracted, *, path: Path, data: bytes, doc_id: str
         doc_id=doc_id,
         text=text,
         kind=kind,
-        title=_choose_title(blocks, text, title or _plausible_title(extracted.title), path.stem),
-        source=str(path),
+        title=_choose_title(blocks, text, title or _plausible_title(extracted.title), printable(path.stem)),
+        source=printable(path),
         blocks=tuple(blocks),
         metadata=dict(metadata),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -124,6 +136,10 @@ def load_document(path: str | Path, *, kind: DocumentKind | None = None, doc_id:
     if not data.strip():
         raise LoaderError(path, "file is empty; add its text or remove it from the inputs")
     extracted = reader.read(path, data)
+    if printable(path) != str(path):
+        extracted = replace(extracted, warnings=(*extracted.warnings, (
+            "the file name is not valid UTF-8 (shown with \\x escapes); rename the file so other tools "
+            "can find it by the name in this report")))
     return build_document(extracted, path=path, data=data, doc_id=doc_id or slugify(path.stem),
                           kind=kind, metadata={str(k): str(v) for k, v in (metadata or {}).items()},
                           title=title, interviewers=interviewers)
