@@ -69,7 +69,8 @@ def _friendly_errors(func: F) -> F:
         except Exception as exc:
             if os.environ.get("NARRATIVES_DEBUG"):
                 raise
-            raise fail(f"{type(exc).__name__}: {exc}. This is a bug in narratives, not in your files; "
+            shown = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
+            raise fail(f"{type(exc).__name__}: {shown}. This is a bug in narratives, not in your files; "
                        f"{_save_traceback(exc)}", 1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -81,9 +82,10 @@ def _save_traceback(exc: BaseException) -> str:
 
     try:
         with tempfile.NamedTemporaryFile("w", prefix="narratives-crash-", suffix=".txt", delete=False,
-                                         encoding="utf-8") as fh:
+                                         encoding="utf-8", errors="backslashreplace") as fh:
             fh.write("".join(traceback.format_exception(exc)))
-        return f"the details are in {fh.name}: please attach it to an issue (set NARRATIVES_DEBUG=1 to see them)"
+        return (f"the details are in {fh.name}: please attach it to an issue, once you have checked it quotes "
+                "no participant's words (set NARRATIVES_DEBUG=1 to see them here)")
     except OSError:
         return "run again with NARRATIVES_DEBUG=1 to see the details, and please report them"
 
