@@ -15,6 +15,7 @@ from narratives.backends import Mapper, batches, local_map
 from narratives.errors import InputError, LoaderError
 from narratives.loaders.document import load_document, printable, slugify
 from narratives.loaders.manifest import MANIFEST_NAMES, ManifestEntry, read_manifest
+from narratives.loaders.turns import has_standard_label
 from narratives.models import Corpus, Document, SkippedFile
 
 
@@ -174,7 +175,63 @@ def load_corpus(
     loaded_files = [item for batch in mapper(_load_batch, None, batches(jobs, LOAD_BATCH)) for item in batch]
     documents = tuple(item for item in loaded_files if isinstance(item, Document))
     skipped = (*links, *(item for item in loaded_files if isinstance(item, SkippedFile)))
-    return Corpus(documents, skipped, tuple(warnings))
+    documents, notes = _transcripts_by_majority(documents, jobs)
+    return Corpus(documents, skipped, (*warnings, *notes))
+
+
+def _transcripts_by_majority(
+    documents: tuple[Document, ...], jobs: Sequence[tuple[Path, str, ManifestEntry | None]]
+) -> tuple[tuple[Document, ...], list[str]]:
+    """In a corpus that is mostly transcripts (counting files with a speaker label), a file read
+    as ``other`` that has a speaker label (one ``P1:`` answer) is an interview too: read it again
+    as a transcript, and say so. Files left as ``other`` among transcripts are listed, as the
+    tool is unsure about them."""
+    by_id = {doc_id: (file, entry) for file, doc_id, entry in jobs}
+    transcripts = sum(d.kind == "transcript" for d in documents)
+    given = {doc_id: entry.kind for doc_id, (_, entry) in by_id.items() if entry is not None and entry.kind}
+    labelled = sum(
+        d.kind == "other" and d.doc_id not in given and has_standard_label(d.text.split("\n")) for d in documents
+    )
+    if transcripts + labelled < max(2, len(documents) / 2):
+        return documents, []
+    out: list[Document] = []
+    reread: list[str] = []
+    unsure: list[str] = []
+    for document in documents:
+        file, entry = by_id[document.doc_id]
+        if document.kind != "other" or document.doc_id in given:
+            out.append(document)
+            continue
+        if has_standard_label(document.text.split("\n")):
+            try:
+                document = load_document(file, doc_id=document.doc_id, kind="transcript",
+                                         metadata=entry.metadata if entry else None,
+                                         title=entry.title if entry else None,
+                                         interviewers=entry.interviewers if entry else ())
+                reread.append(document.doc_id)
+            except LoaderError:  # it loaded a moment ago as prose: keep that
+                unsure.append(document.doc_id)
+        else:
+            unsure.append(document.doc_id)
+        out.append(document)
+    notes = []
+    if reread:
+        notes.append(
+            f"{len(reread)} file(s) with few speaker labels were read as transcripts, as {transcripts + labelled} "
+            f"of the {len(documents)} documents have speaker turns ({_some(reread)}); set kind in the manifest "
+            "if that is wrong"
+        )
+    if unsure:
+        notes.append(
+            f"{len(unsure)} file(s) have no speaker labels in a corpus of transcripts and were read as 'other' "
+            f"({_some(unsure)}): their text is coded as a whole. Label the turns (P1:, Interviewer:) or set "
+            "kind in the manifest"
+        )
+    return tuple(out), notes
+
+
+def _some(ids: Sequence[str], shown: int = 5) -> str:
+    return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 def _load_batch(_: None, jobs: Sequence[tuple[Path, str, ManifestEntry | None]]) -> list[Document | SkippedFile]:

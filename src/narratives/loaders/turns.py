@@ -1,7 +1,10 @@
 """Speaker turns in transcripts: label shapes, roles, and the turn blocks.
 
 Recognised labels at the start of a line, optionally after a timestamp
-(``[00:12:31] P5:``, ``00:12:31 P5:``, ``(12:31) P5:``):
+(``[00:12:31] P5:``, ``00:12:31 P5:``, ``(12:31) P5:``), or followed by one the way
+transcription services write them, with the text on the next line (Otter, Teams and Zoom:
+``Ayesha Malik  0:09``, ``[Ayesha Malik] 10:01:23``; Rev: ``Bilal Ahmed (00:00:09):``, also
+with the text after the colon):
 
 * *standard* labels — ``P5``, ``Participant 3``, ``Speaker 2``, ``Respondent 4``,
   ``Interviewer``, ``Moderator``, ``Facilitator``, ``Researcher``, ``Int``, ``I``, ``R``,
@@ -9,7 +12,9 @@ Recognised labels at the start of a line, optionally after a timestamp
 * *names* — one to three capitalised words, optionally after a title (``Dr Khan``).
 
 A document is a transcript when at least two lines carry labels that recur and those
-lines are a good share of the text (30 %, or at least four standard-label turns).
+lines are a good share of the text (30 %, or at least four standard-label turns), or when
+standard labels name both an interviewer and a participant (``Interviewer:`` … ``P1:``,
+even once each).
 This keeps ``Note: the clinic ...`` or ``Time: 3pm`` in an article from becoming a
 turn. Once a document is a transcript, only standard labels, recurring names and the
 interviewers named in the manifest start turns; any other line continues the turn
@@ -45,6 +50,13 @@ _STANDARD_WORDS = (r"Participant|Respondent|Speaker|Interviewee|Informant|Interv
 _STANDARD = rf"(?:P\s?\d{{1,3}}|(?:{_STANDARD_WORDS})(?:\s?#?\d{{1,3}})?|Int|IV|IE|I|R|Q|A)"
 _NAME = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+)?[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2}"
 _LABEL = re.compile(rf"^(?:{_TIMESTAMP}\s*[-–]?\s*)?(?P<label>{_STANDARD}|{_NAME})\s*:(?=\s|$)\s*")
+# Services that put the time after the name, the text on the next line or after a colon:
+# Otter, Teams and Zoom downloads ("Ayesha Malik  0:09", "[Ayesha Malik] 10:01:23") and Rev
+# ("Bilal Ahmed (00:00:09):", also followed by the text on the same line).
+_HEADER = re.compile(
+    rf"^(?:\[(?P<bracketed>{_STANDARD}|{_NAME})\]|(?P<label>{_STANDARD}|{_NAME}))"
+    rf"(?:\s+(?P<plain>{_TIME})|\s*\((?P<paren>{_TIME})\))\s*(?P<colon>:)?\s*"
+)
 _STANDARD_FULL = re.compile(rf"{_STANDARD}", re.IGNORECASE)
 _INTERVIEWER = {"interviewer", "i", "int", "iv", "moderator", "mod", "facilitator", "researcher",
                 "q", "question"}
@@ -80,19 +92,31 @@ class Label:
         return re.sub(r"\s+", "", self.speaker).lower()
 
 
+def has_standard_label(lines: Iterable[str]) -> bool:
+    """Whether any line starts with a standard speaker label (``P1:``, ``Interviewer:``, ``Q:``)."""
+    return any((label := match_label(line, names=False)) is not None and label.standard for line in lines)
+
+
 def match_label(line: str, *, names: bool = True) -> Label | None:
     """The speaker label at the start of ``line``, or ``None``.
 
     ``content_start`` is where what was said begins (after the label and spaces).
     """
     found = _LABEL.match(line)
-    if found is None:
-        return None
-    speaker = " ".join(found.group("label").split())
+    if found is not None:
+        speaker = found.group("label")
+        timestamp = found.group("ts1") or found.group("ts2") or found.group("ts3")
+    else:
+        found = _HEADER.match(line)
+        # the name and time alone on the line, or (Rev) followed by a colon and the text
+        if found is None or (found.end() < len(line) and not found.group("colon")):
+            return None
+        speaker = found.group("bracketed") or found.group("label")
+        timestamp = found.group("plain") or found.group("paren")
+    speaker = " ".join(speaker.split())
     standard = _STANDARD_FULL.fullmatch(speaker) is not None
     if not standard and (not names or speaker.lower() in _NOT_SPEAKERS):
         return None
-    timestamp = found.group("ts1") or found.group("ts2") or found.group("ts3")
     return Label(speaker, found.end(), timestamp, standard)
 
 
@@ -128,6 +152,9 @@ def _accepted_keys(labels: Sequence[Label | None], n_lines: int, interviewers: I
     if forced and turns >= 1:
         return accepted
     if recurring >= 2 and (turns >= 0.3 * n_lines or standard >= 4):
+        return accepted
+    roles = {role_of(label.speaker, interviewers) for label in found if label.standard or label.key in named}
+    if roles == {"interviewer", "participant"}:  # one question and one answer: still an interview
         return accepted
     return None
 

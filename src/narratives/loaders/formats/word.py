@@ -1,13 +1,15 @@
 """Word documents (``.docx``) via python-docx.
 
 Body paragraphs and table cells are read in document order; paragraphs styled
-``Title`` or ``Heading N`` become heading lines. Line breaks inside a paragraph
+``Title`` or ``Heading N`` become heading lines. A table of speaker turns (speaker | text,
+optionally a time column) becomes one labelled turn per row. Line breaks inside a paragraph
 (Shift+Enter) continue the paragraph. The core-properties title, when set, is the title.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,13 +38,66 @@ def _block_lines(container: Any) -> Iterator[Line]:
         if isinstance(item, Paragraph):
             yield from _paragraph_lines(item)
         elif isinstance(item, Table):
+            turns = speaker_table([[cell.text for cell in _cells(row)] for row in item.rows])
+            if turns is not None:
+                yield from turns
+                continue
             for row in item.rows:
-                seen: set[int] = set()
-                for cell in row.cells:
-                    if id(cell._tc) in seen:  # merged cells repeat
-                        continue
-                    seen.add(id(cell._tc))
+                for cell in _cells(row):
                     yield from _block_lines(cell)
+
+
+def _cells(row: Any) -> list[Any]:
+    """The row's cells, each merged cell once (python-docx repeats them)."""
+    seen: set[int] = set()
+    out = []
+    for cell in row.cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            out.append(cell)
+    return out
+
+
+_HEADER_WORDS = {"speaker", "name", "who", "person", "text", "transcript", "utterance", "what was said",
+                 "time", "timestamp", "start", "time code", "timecode"}
+_TIME = re.compile(r"^\[?\(?\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?\)?\]?$")
+
+
+def speaker_table(rows: list[list[str]]) -> list[Line] | None:
+    """A transcript kept as a table, one turn per row (speaker | text, or with a time column),
+    as QDA users prepare interviews in Word; ``None`` for any other table.
+
+    The speaker column holds short labels (``P1``, ``Interviewer``, ``Ayesha Malik``) that recur;
+    the text column is the longest on average; a header row (``Speaker | Text``) is skipped.
+    """
+    from narratives.loaders.turns import match_label
+
+    rows = [[" ".join(normalise(c).split()) for c in row] for row in rows]
+    rows = [r for r in rows if any(r)]
+    if rows and all(c.lower() in _HEADER_WORDS for c in rows[0] if c):
+        rows = rows[1:]
+    width = {len(r) for r in rows}
+    if len(rows) < 2 or len(width) != 1 or width.pop() not in (2, 3):
+        return None
+    columns = list(zip(*rows, strict=True))
+    times = [i for i, col in enumerate(columns) if all(_TIME.match(c) for c in col if c)]
+    labels = [
+        i for i, col in enumerate(columns) if i not in times
+        and all(c and len(c.split()) <= 4 and match_label(f"{c}: x") is not None for c in col)
+        and len(set(col)) < len(col)
+    ]
+    if not labels:
+        return None
+    speaker = labels[0]
+    rest = [i for i in range(len(columns)) if i != speaker and i not in times]
+    if len(rest) != 1:
+        return None
+    said, when = rest[0], (times[0] if times else None)
+    return [
+        Line(f"{row[speaker]}: {row[said]}", speaker=row[speaker], timestamp=row[when].strip("[]()") or None
+             if when is not None else None)
+        for row in rows if row[said]
+    ]
 
 
 @register_reader(".docx")
