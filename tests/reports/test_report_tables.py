@@ -132,3 +132,53 @@ def test_map_sample_keeps_every_cluster_and_stays_under_the_limit():
     assert (labels[sample] == 2).sum() == 10  # a small cluster is kept whole
     assert np.array_equal(sample, map_sample(labels, seed=42))
     assert len(map_sample(labels[:500], seed=1)) == 500
+
+
+def _study(groups: dict[str, tuple[int, int]]) -> ReportTables:
+    """Interviews in ``groups``: country → (participants, segments each); all speak of pay, the
+    first half of each group's participants also of exams."""
+    rows = []
+    for country, (people, each) in groups.items():
+        for p in range(people):
+            doc = f"{country}-{p}"
+            for s in range(each):
+                theme = "exams" if s == 0 and p < people / 2 else "pay"
+                rows.append({
+                    "doc_id": doc, "segment_id": f"{doc}:s{s:04d}", "kind": "transcript", "speaker": "P",
+                    "start": 0, "end": 1, "text": "x", "cluster": 0, "theme": theme, "subtheme": None,
+                    "score": 0.9, "status": "coded", "role": "participant", "source": f"{doc}.txt",
+                    "participant": doc, "country": country,
+                })
+    empty_topics = pd.DataFrame(columns=["cluster", "size", "label", "keywords", "theme", "subtheme", "score",
+                                         "candidate_new_theme", "representative", "representative_ids"])
+    return ReportTables(CODEBOOK, pd.DataFrame(rows), empty_topics,
+                        pd.DataFrame(columns=["segment_id", "cluster", "x", "y"]), by=("country",))
+
+
+def test_groups_of_people_count_participants_first_and_small_groups_are_left_out() -> None:
+    tables = _study({"Canada": (7, 4), "UK": (4, 10), "Oman": (2, 5)})
+    chart = charts.breakdown_chart(tables, "country")
+    assert chart is not None
+    assert [s.name for s in chart.series] == ["Canada (7 participants, 28 segments)",
+                                              "UK (4 participants, 40 segments)"]
+    exams = [t.id for t in CODEBOOK.themes].index("exams")
+    canada, uk = chart.series
+    assert (canada.texts[exams], canada.values[exams]) == ("4 of 7", 57.1)  # people, not 4 of 28 sentences
+    assert (uk.texts[exams], uk.values[exams]) == ("2 of 4", 50.0)
+    assert "fewer than 3 participants: Oman" in chart.subtitle
+
+    table = frequencies(tables, "country").set_index(["group", "theme"])
+    assert table.loc[("Oman", "exams"), ["participants", "group_participants", "few_participants"]].tolist() == [
+        1, 2, True]
+    assert not table.loc[("Canada", "exams"), "few_participants"]
+
+
+def test_theme_frequencies_csv_puts_participants_before_segments() -> None:
+    from narratives.reports.frequencies import COLUMNS, theme_frequencies
+
+    frame = theme_frequencies(_segments(), CODEBOOK, ["country"])
+    assert list(frame.columns) == COLUMNS
+    assert COLUMNS.index("participants") < COLUMNS.index("segments")
+    pay = frame[(frame["breakdown"] == "overall") & (frame["theme"] == "pay") & (frame["level"] == "theme")].iloc[0]
+    # P1, and A and B of the focus group (the manifest's FG names a group of two speakers, not one person)
+    assert (pay["participants"], pay["group_participants"], pay["segments"]) == (3, 4, 6)  # + the news segment

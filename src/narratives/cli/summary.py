@@ -33,9 +33,12 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
     )
     freq = result.theme_frequencies(by=[])
     overall = freq[(freq["breakdown"] == "overall") & (freq["level"] == "theme")]
-    table = Table("theme", "segments", "share", "documents", "speakers", title="Themes (coded segments)")
+    people = int(overall["group_participants"].max()) if len(overall) else 0
+    table = Table("theme", *(["participants"] if people else []), "segments", "share", "documents",
+                  title="Themes (participants, then coded segments)" if people else "Themes (coded segments)")
     for row in overall.itertuples():
-        table.add_row(str(row.theme), str(row.segments), f"{row.share:.1%}", str(row.documents), str(row.speakers))
+        table.add_row(str(row.theme), *([f"{row.participants} of {people}"] if people else []), str(row.segments),
+                      f"{row.share:.1%}", str(row.documents))
     console.print(table)
     candidates = result.topics_frame()
     candidates = candidates[candidates["candidate_new_theme"]]

@@ -17,55 +17,87 @@ from narratives.models import UNASSIGNED, Codebook
 
 COLUMNS = [
     "breakdown", "group", "level", "theme", "subtheme",
-    "segments", "share", "documents", "speakers", "group_segments",
+    "participants", "group_participants", "segments", "group_segments", "share",
+    "documents", "speakers", "few_participants",
 ]
+"""Participants first, as papers count: ``participants`` of ``group_participants`` in the group
+have at least one coded segment in the row's code; then ``segments`` of ``group_segments``."""
+
+FEW_PARTICIPANTS = 3
+"""A group of transcripts with fewer participants than this describes individuals, not a
+group: ``few_participants`` is true and the report does not draw it as a share."""
+
+_NONE = (0, 0, 0, 0)
 
 
-_NONE = (0, 0, 0)
+def participant_keys(coded: pd.DataFrame) -> pd.Series:
+    """One participant key per coded segment (``None`` for news, papers and unnamed speech).
+
+    The manifest's ``participant`` value when a transcript has one participant speaker;
+    otherwise ``doc_id · speaker``."""
+    keys = pd.Series([None] * len(coded), index=coded.index, dtype=object)
+    speech = coded[(coded["kind"] == "transcript") & coded["speaker"].notna()]
+    if speech.empty:
+        return keys
+    own = speech["doc_id"].astype(str) + " · " + speech["speaker"].astype(str)
+    if "participant" in speech.columns:
+        speakers_per_doc = speech.groupby("doc_id")["speaker"].transform("nunique")
+        named = speech["participant"].notna() & (speakers_per_doc == 1)
+        own = own.where(~named, speech["participant"].astype(str))
+    keys.loc[speech.index] = own
+    return keys
 
 
-def _counts(frame: pd.DataFrame, keys: list[str]) -> dict[object, tuple[int, int, int]]:
-    """Segments, documents and distinct (document, speaker) pairs for each value of ``keys``."""
+def _counts(frame: pd.DataFrame, keys: list[str]) -> dict[object, tuple[int, int, int, int]]:
+    """Segments, documents, distinct (document, speaker) pairs and participants per value of ``keys``."""
     if frame.empty:
         return {}
     grouped = frame.groupby(keys, sort=False)
     segments = grouped.size()
     documents = grouped["doc_id"].nunique()
+    participants = grouped["_participant"].nunique()
     spoken = frame[frame["speaker"].notna()]
     pairs = spoken["doc_id"].astype(str) + "\0" + spoken["speaker"].astype(str)
     speakers = pairs.groupby([spoken[k] for k in keys], sort=False).nunique()
-    return {key: (int(n), int(documents[key]), int(speakers.get(key, 0))) for key, n in segments.items()}
+    return {
+        key: (int(n), int(documents[key]), int(speakers.get(key, 0)), int(participants[key]))
+        for key, n in segments.items()
+    }
 
 
 def _rows_for_group(frame: pd.DataFrame, codebook: Codebook, breakdown: str, group: str) -> list[dict]:
     total = len(frame)
+    people = int(frame["_participant"].nunique()) if total else 0
     themes = _counts(frame, ["theme"])
     subthemes = _counts(frame, ["theme", "subtheme"])
     rows = []
     for theme_id in [t.id for t in codebook.themes] + [UNASSIGNED]:
-        rows.append(_row(breakdown, group, "theme", theme_id, "", themes.get(theme_id, _NONE), total))
+        rows.append(_row(breakdown, group, "theme", theme_id, "", themes.get(theme_id, _NONE), total, people))
         if theme_id == UNASSIGNED:
             continue
         for sub in codebook.subthemes(theme_id):
             counts = subthemes.get((theme_id, sub.id), _NONE)
-            rows.append(_row(breakdown, group, "subtheme", theme_id, sub.id, counts, total))
+            rows.append(_row(breakdown, group, "subtheme", theme_id, sub.id, counts, total, people))
     return rows
 
 
 def _row(breakdown: str, group: str, level: str, theme: str, subtheme: str,
-         counts: tuple[int, int, int], total: int) -> dict:
-    segments, documents, speakers = counts
+         counts: tuple[int, int, int, int], total: int, people: int) -> dict:
+    segments, documents, speakers, participants = counts
     return {
         "breakdown": breakdown,
         "group": group,
         "level": level,
         "theme": theme,
         "subtheme": subtheme,
+        "participants": participants,
+        "group_participants": people,
         "segments": segments,
+        "group_segments": total,
         "share": round(segments / total, 4) if total else 0.0,
         "documents": documents,
         "speakers": speakers,
-        "group_segments": total,
+        "few_participants": 0 < people < FEW_PARTICIPANTS,
     }
 
 
@@ -83,6 +115,7 @@ def theme_frequencies(segments: pd.DataFrame, codebook: Codebook, by: Sequence[s
         One row per (breakdown, group, theme[, subtheme]) with the columns in ``COLUMNS``.
     """
     coded = segments[segments["status"] == "coded"]
+    coded = coded.assign(_participant=participant_keys(coded))
     rows = _rows_for_group(coded, codebook, "overall", "all")
     for column in ("kind", *by):
         if column not in coded.columns:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from narratives.models import UNASSIGNED, Codebook
+from narratives.reports.frequencies import FEW_PARTICIPANTS
 from narratives.reports.page.tables import ReportTables, frequencies
 
 THEME_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D31", "#7F3C8D",
@@ -168,13 +169,22 @@ def participant_chart(tables: ReportTables) -> BarChart | None:
 
 
 def breakdown_chart(tables: ReportTables, column: str) -> BarChart | None:
-    """Each theme's share of the coded segments within each group of ``column``."""
+    """Each theme within each group of ``column``: the share of the group's participants who
+    mention it, when the groups are groups of people, else the share of its coded segments.
+
+    A group of fewer than :data:`FEW_PARTICIPANTS` participants is left out of the bars (two
+    people are not "100%" of anything) and named in the subtitle."""
     rows = frequencies(tables, column)
     if rows.empty:
         return None
     rows = rows[rows["level"] == "theme"]
-    themes = [t.id for t in tables.codebook.themes] + [UNASSIGNED]
-    groups = list(dict.fromkeys(rows["group"]))
+    # groups of people (a participant attribute): count people; kinds of document, or groups that
+    # hold news and papers, count segments
+    people = column != "kind" and bool((rows["group_participants"] > 0).all())
+    few = sorted({str(g) for g, n in zip(rows["group"], rows["group_participants"], strict=True)
+                  if people and 0 < n < FEW_PARTICIPANTS})
+    themes = [t.id for t in tables.codebook.themes] + ([] if people else [UNASSIGNED])
+    groups = [g for g in dict.fromkeys(rows["group"]) if g not in few]
     if len(groups) < 2:
         return None
     series = []
@@ -182,30 +192,40 @@ def breakdown_chart(tables: ReportTables, column: str) -> BarChart | None:
         part = rows[rows["group"] == group].set_index("theme").loc[themes]
         n = int(part["group_segments"].iloc[0])
         of = int(part["group_participants"].iloc[0])
+        if people:
+            values = tuple(round(100 * int(c) / of, 1) if of else 0.0 for c in part["participants"])
+            texts = tuple(f"{int(c)} of {of}" for c in part["participants"])
+            name = f"{group} ({of} participants, {n:,} segments)"
+        else:
+            values = tuple(round(100 * float(v), 1) for v in part["share"])
+            texts = tuple(f"{int(c):,}" for c in part["segments"])
+            name = f"{group} (n={n:,})"
         series.append(Series(
-            name=f"{group} (n={n:,})",
-            values=tuple(round(100 * float(s), 1) for s in part["share"]),
-            texts=tuple(f"{int(c):,}" for c in part["segments"]),
+            name=name,
+            values=values,
+            texts=texts,
             hovers=tuple(
                 f"{html.escape(column)} = {html.escape(str(group))}<br>{html.escape(_label(tables.codebook, t))}"
-                f"<br>{int(r.segments):,} of {n:,} segments ({100 * float(r.share):.1f}%)"
                 + (f"<br>{int(r.participants)} of {of} participants" if of else "")
+                + f"<br>{int(r.segments):,} of {n:,} segments ({100 * float(r.share):.1f}%)"
                 for t, r in zip(themes, part.itertuples(), strict=True)
             ),
             colours=(GROUP_COLOURS[i % len(GROUP_COLOURS)],) * len(themes),
         ))
     name = "document kind" if column == "kind" else column.replace("_", " ")
+    what = "participants who mention each theme" if people else "coded segments"
+    left_out = (f". Left out, fewer than {FEW_PARTICIPANTS} participants: {', '.join(few)}" if few else "")
     return BarChart(
         key=f"by-{_slug(column)}",
         title=f"Themes by {name}",
         subtitle=(
-            f"Share of each group's coded segments (%), with counts in brackets; columns: {name}"
+            f"Share of each group's {what} (%), with counts in brackets; columns: {name}{left_out}"
             if len(series) > MAX_BAR_GROUPS else
-            f"Share of each group's coded segments (%); bars are labelled with counts. Groups: {name}"
+            f"Share of each group's {what} (%); bars are labelled with counts. Groups: {name}{left_out}"
         ),
         categories=tuple(_label(tables.codebook, t) for t in themes),
         series=tuple(series),
-        value_title="% of the group's coded segments",
+        value_title=f"% of the group's {'participants' if people else 'coded segments'}",
     )
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from narratives.models import UNASSIGNED, Codebook
 from narratives.reports.frequencies import COLUMNS as FREQUENCY_COLUMNS
-from narratives.reports.frequencies import theme_frequencies
+from narratives.reports.frequencies import participant_keys, theme_frequencies
 
 NOT_ATTRIBUTES = frozenset({
     "participant", "interviewer", "date", "title", "file", "path", "doc_id", "id", "source", "kind",
@@ -28,7 +28,7 @@ NOT_ATTRIBUTES = frozenset({
 MAX_GROUPS_KEPT = 6
 """A numeric attribute with more distinct values than this is bucketed into ranges."""
 NUMERIC_BUCKETS = 3
-NEEDED = ["status", "theme", "subtheme", "doc_id", "speaker", "kind"]
+NEEDED = ["status", "theme", "subtheme", "doc_id", "speaker", "kind", "participant"]
 """The columns ``theme_frequencies`` reads (a narrow frame is many times faster to filter)."""
 LITTLE_SEGMENTS = 5
 """A code with fewer coded segments than this has little evidence."""
@@ -97,21 +97,6 @@ class ReportTables:
         return bucket(pd.to_numeric(values, errors="coerce"))
 
 
-def participant_keys(coded: pd.DataFrame) -> pd.Series:
-    """One participant key per coded segment (``None`` for news, papers and unnamed speech)."""
-    keys = pd.Series([None] * len(coded), index=coded.index, dtype=object)
-    speech = coded[(coded["kind"] == "transcript") & coded["speaker"].notna()]
-    if speech.empty:
-        return keys
-    own = speech["doc_id"].astype(str) + " · " + speech["speaker"].astype(str)
-    if "participant" in speech.columns:
-        speakers_per_doc = speech.groupby("doc_id")["speaker"].transform("nunique")
-        named = speech["participant"].notna() & (speakers_per_doc == 1)
-        own = own.where(~named, speech["participant"].astype(str))
-    keys.loc[speech.index] = own
-    return keys
-
-
 def bucket(numbers: pd.Series) -> pd.Series:
     """Numbers as ``NUMERIC_BUCKETS`` ranges of about equal size, e.g. ``"1–4"``, ``"5–8"``."""
     known = numbers.dropna()
@@ -153,14 +138,11 @@ def _frequencies(tables: ReportTables, column: str | None) -> pd.DataFrame:
     for group in (["all"] if column is None else _ordered_groups(frame["_group"])):
         part = frame[frame["_group"] == group]
         table = theme_frequencies(part[NEEDED], tables.codebook)
-        table = table[table["breakdown"] == "overall"].drop(columns=["speakers"]).reset_index(drop=True)
+        table = table[table["breakdown"] == "overall"].reset_index(drop=True)
         table["breakdown"], table["group"] = breakdown, str(group)
-        table["participants"] = _participants(part, table)
-        table["group_participants"] = part["participant"].nunique()
         rows.append(table)
     if not rows:
-        columns = [c for c in FREQUENCY_COLUMNS if c != "speakers"] + ["participants", "group_participants"]
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=FREQUENCY_COLUMNS)
     return pd.concat(rows, ignore_index=True)
 
 
@@ -186,16 +168,6 @@ def coverage(tables: ReportTables) -> pd.DataFrame:
             "participants": row.participants, "verdict": verdict,
         })
     return pd.DataFrame(rows)
-
-
-def _participants(part: pd.DataFrame, table: pd.DataFrame) -> list[int]:
-    """For each row of ``table``, the participants in ``part`` with a segment in the row's theme or subtheme."""
-    by_theme = part.groupby("theme")["participant"].nunique()
-    by_subtheme = part.groupby(["theme", "subtheme"])["participant"].nunique()
-    return [
-        int(by_subtheme.get((row.theme, row.subtheme), 0)) if row.subtheme else int(by_theme.get(row.theme, 0))
-        for row in table.itertuples(index=False)
-    ]
 
 
 def _ordered_groups(groups: pd.Series) -> list[str]:
