@@ -76,6 +76,27 @@ class Corpus:
     documents: tuple[Document, ...]
     skipped: tuple[SkippedFile, ...] = ()
     warnings: tuple[str, ...] = ()
+    participants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Participant id → attributes, from a participants table (``--participants``)."""
+    speaker_ids: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """``(doc_id, speaker label)`` → the participant id that speaker was matched to."""
+    participants_source: str | None = None
+    """The participants table's path, when one was joined."""
+
+    def speaker_metadata(self, document: Document, speaker: str | None) -> Mapping[str, str]:
+        """The document's metadata, with the speaker's participant id and attributes over it."""
+        participant = self.speaker_ids.get((document.doc_id, speaker)) if speaker else None
+        if participant is None:
+            return document.metadata
+        return {**document.metadata, "participant": participant, **self.participants.get(participant, {})}
+
+    def metadata_columns(self) -> list[str]:
+        """Every metadata column of the documents and the participants table, sorted."""
+        keys = {k for d in self.documents for k in d.metadata}
+        keys.update(k for attributes in self.participants.values() for k in attributes)
+        if self.speaker_ids:
+            keys.add("participant")
+        return sorted(keys)
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,6 +197,7 @@ def run(
     *,
     out: str | Path | None = None,
     manifest: str | Path | None = None,
+    participants: str | Path | None = None,
     config: RunConfig | str | Path | None = None,
     examples: str | Path | Sequence[Example] | None = None,
     compare: str | Path | None = None,
@@ -215,6 +216,8 @@ def run(
         codebook: a codebook file (YAML or CSV) or a loaded :class:`Codebook`.
         out: output directory for the reports; ``None`` keeps everything in memory.
         manifest: a corpus manifest (CSV or YAML) joining metadata to files.
+        participants: a participants table (CSV or .xlsx, one row per participant id) whose
+            attributes join to the transcripts' speakers (:mod:`narratives.loaders.participants`).
         config: a :class:`RunConfig`, a config file path, or ``None`` for defaults.
         examples: coded passages to learn from: a CSV (``text, code`` and optionally
             ``decision, recode_to, coder, document``; see :mod:`narratives.coders.coded`)
@@ -233,7 +236,7 @@ def run(
     from narratives.align import load_codebook
     from narratives.coders.coded import load_examples
 
-    read = [*inputs, *(p for p in (codebook, manifest, examples, config) if isinstance(p, (str, Path)))]
+    read = [*inputs, *(p for p in (codebook, manifest, participants, examples, config) if isinstance(p, (str, Path)))]
     out_dir = check_output_dir(out, force, inputs=read, results_marker="run_manifest.json") if out is not None else None
     meter = StageMeter()
     if not isinstance(config, RunConfig):
@@ -258,7 +261,7 @@ def run(
                      f"({info.get('workers')} workers at {info.get('address')})")
         result = _load_and_analyse(
             inputs, manifest, codebook, config, coded, backend=backend, meter=meter, progress=progress,
-            on_stage=on_stage, follow_links=follow_links,
+            on_stage=on_stage, follow_links=follow_links, participants=participants,
         )
     if isinstance(examples, (str, Path)):
         result.examples_source = str(examples)
@@ -296,20 +299,21 @@ def _run_to_compare(compare: str | Path | None, out_dir: Path | None) -> Path | 
 def _load_and_analyse(
     inputs: Sequence[str | Path], manifest: str | Path | None, codebook: Codebook, config: RunConfig,
     examples: Sequence[Example], *, backend: Backend, meter: StageMeter, progress: bool, on_stage: StageCallback,
-    follow_links: bool = False,
+    follow_links: bool = False, participants: str | Path | None = None,
 ) -> RunResult:
     from narratives.loaders import load_corpus
 
     with meter.stage("load"):
         on_stage("Loading documents")
-        corpus = load_corpus(list(inputs), manifest=manifest, mapper=backend.map, follow_links=follow_links)
+        corpus = load_corpus(list(inputs), manifest=manifest, mapper=backend.map, follow_links=follow_links,
+                             participants=participants)
     if not corpus.documents:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in corpus.skipped[:5])
         raise InputError(
             "no readable documents in the input" + (f" ({reasons})" if reasons else "")
             + ". Supported: .txt .md .docx .odt .pdf .html .vtt .srt"
         )
-    known = sorted({k for d in corpus.documents for k in d.metadata})
+    known = corpus.metadata_columns()
     missing = [c for c in config.report.by if c not in known]
     if missing:
         raise ConfigError(

@@ -83,7 +83,7 @@ class RunResult(Plots):
     def segments_frame(self) -> pd.DataFrame:
         """One row per segment, with document metadata columns appended."""
         documents = {d.doc_id: d for d in self.corpus.documents}
-        meta_keys = sorted({k for d in self.corpus.documents for k in d.metadata})
+        meta_keys = self.corpus.metadata_columns()
         records = []
         for seg, status, cluster, assignment in zip(
             self.segments, self.status, self.clusters, self.assignments, strict=True
@@ -110,16 +110,17 @@ class RunResult(Plots):
                 "coded_by": assignment.coded_by if assignment else None,
                 "source": doc.source,
             }
+            metadata = self.corpus.speaker_metadata(doc, seg.speaker)
             for key in meta_keys:
-                record[key] = doc.metadata.get(key)
+                record[key] = metadata.get(key)
             records.append(record)
         frame = pd.DataFrame(records, columns=[*SEGMENT_COLUMNS, *meta_keys])
         frame["cluster"] = frame["cluster"].astype("Int64")
         return frame
 
     def metadata_columns(self) -> list[str]:
-        """Metadata columns present on at least one document (from the manifest)."""
-        return sorted({k for d in self.corpus.documents for k in d.metadata})
+        """Metadata columns present on at least one document (from the manifest) or participant."""
+        return self.corpus.metadata_columns()
 
     def theme_frequencies(self, by: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Counts and shares per theme and subtheme; ``by`` adds metadata breakdowns.

@@ -99,6 +99,11 @@ def run(
     manifest: Annotated[
         Path | None, typer.Option("--manifest", "-m", help="Corpus manifest (CSV or YAML) with metadata.")
     ] = None,
+    participants: Annotated[
+        Path | None,
+        typer.Option("--participants", "-p", help="Participants table (CSV or .xlsx: participant, gender, country…), "
+                     "joined to the transcripts' speakers."),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Run configuration (YAML or TOML).")] = None,
     examples: Annotated[
         Path | None,
@@ -154,7 +159,8 @@ def run(
             console.print(f"[cyan]•[/] {message}", highlight=False)
 
     result = run_pipeline(
-        inputs, codebook, out=out, manifest=manifest, config=cfg, examples=examples, compare=compare, force=force,
+        inputs, codebook, out=out, manifest=manifest, participants=participants, config=cfg, examples=examples,
+        compare=compare, force=force,
         follow_links=follow_links, progress=not quiet and sys.stderr.isatty(), on_stage=stage,
     )
     if quiet:

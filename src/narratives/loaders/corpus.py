@@ -15,6 +15,7 @@ from narratives.backends import Mapper, batches, local_map
 from narratives.errors import InputError, LoaderError
 from narratives.loaders.document import load_document, printable, slugify
 from narratives.loaders.manifest import MANIFEST_NAMES, ManifestEntry, read_manifest
+from narratives.loaders.participants import is_participants_table, match_speakers, read_participants
 from narratives.loaders.turns import has_standard_label
 from narratives.models import Corpus, Document, SkippedFile
 
@@ -137,11 +138,13 @@ LOAD_BATCH = 32
 
 def load_corpus(
     inputs: Sequence[str | Path], manifest: str | Path | None = None, *, mapper: Mapper = local_map,
-    follow_links: bool = False,
+    follow_links: bool = False, participants: str | Path | None = None,
 ) -> Corpus:
     """Load every document under ``inputs`` (files or folders, searched recursively).
 
-    With a ``manifest``, its rows give doc_id, kind, title, interviewers and metadata.
+    With a ``manifest``, its rows give doc_id, kind, title, interviewers and metadata. With a
+    ``participants`` table (or a manifest without a ``file`` column, which is one), each
+    transcript speaker is joined to its row by id (:mod:`narratives.loaders.participants`).
     Files in the inputs but not in the manifest load with inferred kind and no
     metadata; manifest rows whose file is not among the inputs are ignored with a
     corpus warning. With a manifest and no inputs, the manifest's files are loaded.
@@ -156,6 +159,9 @@ def load_corpus(
     default; on Ray workers with ``--backend ray``); the result is the same.
     """
     manifest_path = Path(manifest) if manifest is not None else None
+    table_path = Path(participants) if participants is not None else None
+    if manifest_path is not None and table_path is None and is_participants_table(manifest_path):
+        table_path, manifest_path = manifest_path, None  # a paper's Table 1 given as the manifest
     entries = {e.file: e for e in read_manifest(manifest_path)} if manifest_path is not None else {}
     if not inputs and not entries:
         raise InputError("no inputs given; pass files or folders of documents")
@@ -176,7 +182,13 @@ def load_corpus(
     documents = tuple(item for item in loaded_files if isinstance(item, Document))
     skipped = (*links, *(item for item in loaded_files if isinstance(item, SkippedFile)))
     documents, notes = _transcripts_by_majority(documents, jobs)
-    return Corpus(documents, skipped, (*warnings, *notes))
+    if table_path is None:
+        return Corpus(documents, skipped, (*warnings, *notes))
+    table = read_participants(table_path)
+    matches = match_speakers(documents, table)
+    return Corpus(documents, skipped, (*warnings, *notes, *matches.notes(table)),
+                  participants=table.attributes_by_id(), speaker_ids=matches.by_speaker,
+                  participants_source=table.source)
 
 
 def _transcripts_by_majority(

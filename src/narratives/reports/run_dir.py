@@ -7,6 +7,7 @@ segments and candidate quotes (CSV) and the run manifest.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from narratives.errors import InputError
 from narratives.models import Codebook, Document
 from narratives.reports.page.plots import Plots
 from narratives.reports.page.tables import ReportTables
-from narratives.reports.spreadsheet import read_csv_frame
+from narratives.reports.spreadsheet import read_csv_frame, restore
 
 __all__ = ["SavedRun", "load_run"]
 
@@ -100,7 +101,12 @@ def load_run(path: str | Path) -> SavedRun:
     except UnicodeDecodeError as exc:
         raise InputError(f"{run / 'documents.jsonl'}: not UTF-8 text (byte {exc.start}); {_REWRITE}") from None
     text_columns = {"doc_id": str, "segment_id": str, "speaker": str, "theme": str, "subtheme": str}
-    metadata_columns = {key: str for d in documents.values() for key in d.metadata}
+    from narratives.result import SEGMENT_COLUMNS
+
+    with (run / "segments.csv").open(encoding="utf-8", errors="replace", newline="") as fh:
+        header = [restore(h) for h in next(csv.reader(fh), [])]
+    # metadata columns (the manifest's and the participants table's) are text, whatever they look like
+    metadata_columns = {key: str for key in header if key not in SEGMENT_COLUMNS}
     segments = _read_csv(run / "segments.csv", {**metadata_columns, **text_columns})
     quotes = _read_csv(run / "quotes.csv", text_columns)
     topics = _read_csv(run / "topics.csv", {"theme": str, "subtheme": str, "label": str, "keywords": str})

@@ -47,6 +47,12 @@ def build_run_manifest(
         "config": result.config.model_dump(mode="json"),
         "inputs": [str(p) for p in inputs],
         "corpus_manifest": str(manifest) if manifest is not None else None,
+        "participants_table": {
+            "path": result.corpus.participants_source,
+            "sha256": _sha256(result.corpus.participants_source),
+            "participants": len(result.corpus.participants),
+            "speakers_matched": len(result.corpus.speaker_ids),
+        } if result.corpus.participants_source else None,
         "packages": package_versions(),
         "model": result.model,
         "codebook": {

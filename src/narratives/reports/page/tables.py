@@ -74,7 +74,7 @@ class ReportTables:
         """
         chosen = [c for c in self.by if c in self.segments.columns]
         transcripts = self.segments[self.segments["kind"] == "transcript"]
-        per_doc = transcripts.drop_duplicates("doc_id")
+        per_doc = transcripts.drop_duplicates(["doc_id", "speaker"])  # one row per person: focus groups too
         for column in self.metadata_columns():
             if column in chosen or column.lower() in NOT_ATTRIBUTES:
                 continue
