@@ -67,9 +67,16 @@ def test_demo_project_is_valid_and_cuts_every_quote(demo_run, shared_dir: Path, 
         root = lxml_etree.fromstring(zf.read("project.qde"))
     top = root.findall(f"{{{PROJECT_NS}}}CodeBook/{{{PROJECT_NS}}}Codes/{{{PROJECT_NS}}}Code")
     assert len(top) == 6 and all(len(t.findall(f"{{{PROJECT_NS}}}Code")) == 2 for t in top)
-    # participant attributes as variables on cases
+    # participant attributes as variables on cases, and on every source too (QualCoder reads them there,
+    # and ignores a case's SourceRef)
     assert root.find(f"{{{PROJECT_NS}}}Variables") is not None
     assert len(root.findall(f"{{{PROJECT_NS}}}Cases/{{{PROJECT_NS}}}Case")) >= 13
+    interviews = [s for s in root.iterfind(f"{{{PROJECT_NS}}}Sources/{{{PROJECT_NS}}}TextSource")
+                  if s.get("name", "").startswith("int-")]
+    assert interviews and all(s.findall(f"{{{PROJECT_NS}}}VariableValue") for s in interviews)
+    # times in UTC as ...Z, which tools write back unchanged
+    assert all(el.get("creationDateTime").endswith("Z") and "+" not in el.get("creationDateTime")
+               for el in root.iter() if el.get("creationDateTime"))
 
 
 def test_export_is_byte_identical_on_repeat(demo_run, tmp_path: Path) -> None:

@@ -126,7 +126,7 @@ def export_project(
     ``blind`` leaves the machine's codings out: each candidate is a selection to code.
     """
     documents = run.documents if documents is None else documents
-    created = str(run.manifest.get("created", "2026-01-01T00:00:00+00:00"))
+    created = utc_time(str(run.manifest.get("created", "2026-01-01T00:00:00+00:00")))
     root = Element(
         "Project", xmlns=PROJECT_NS, name=f"narratives: {run.codebook.name}", origin=origin,
         creationDateTime=created,
@@ -141,11 +141,11 @@ def export_project(
     used = sorted({u.doc_id for u in units} | set(documents))
     columns = sorted({k for d in documents.values() for k in d.metadata})
     var_ids = {c: guid("variable", c) for c in columns}
+    var_kinds = {c: _variable_type(d.metadata.get(c, "") for d in documents.values()) for c in columns}
     if columns:
         variables = SubElement(root, "Variables")
         for c in columns:
-            kind = _variable_type(d.metadata.get(c, "") for d in documents.values())
-            SubElement(variables, "Variable", guid=var_ids[c], name=c, typeOfVariable=kind)
+            SubElement(variables, "Variable", guid=var_ids[c], name=c, typeOfVariable=var_kinds[c])
 
     # a case per participant (or per document without one), carrying its attributes
     cases: dict[str, list[str]] = {}
@@ -193,6 +193,10 @@ def export_project(
             coding = SubElement(sel, "Coding", guid=guid("coding", u.unit_id, u.code), creatingUser=machine,
                                 creationDateTime=created)
             SubElement(coding, "CodeRef", targetGUID=code_ids[u.code])
+        # the attributes on the source too: QualCoder, for one, ignores a case's SourceRef
+        for c in columns:
+            if d.metadata.get(c, "") != "":
+                _variable_value(src, var_ids[c], d.metadata[c], var_kinds[c])
     SubElement(root, "Description").text = (
         f"Candidate quotes proposed by narratives with codebook '{run.codebook.name}' and model {run.model}, "
         f"run of {created}. Positions are Unicode code points on each source's plain text."
@@ -204,6 +208,20 @@ def export_project(
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, data)
     return out
+
+
+def utc_time(value: str) -> str:
+    """An ISO time in UTC as ``…Z``, the form every tool reads back (QualCoder appends a ``Z`` to
+    what it was given, so ``+00:00`` came back as ``+00:00Z``, which ``Project.xsd`` refuses)."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _variable_value(parent: Element, var_guid: str, value: str, kind: str) -> None:
