@@ -112,3 +112,36 @@ def test_report_counts_pairs_on_shared_units_and_lists_disagreements() -> None:
     # decisions become examples: accept, recode (with the proposal as a rejected example), reject
     ex = report.examples
     assert list(ex[ex.coder == "A"].decision) == ["accept", "recode", "reject"]
+
+
+def test_per_code_figures_a_paper_can_quote() -> None:
+    """A code one rater never used has no kappa (it would read 0.00 [0.00, 0.00]); few units are marked."""
+    decisions = [
+        CoderDecision("A", f"u{i}", code, "accept" if code != NONE_CODE else "reject", "pay", text=f"t{i}")
+        for i, code in enumerate(["pay", "pay", "exams", NONE_CODE, "pay"])
+    ] + [CoderDecision("B", f"u{i}", "pay", "accept", "pay", text=f"t{i}") for i in range(5)]
+    report = build_report(decisions, CB, reps=50)
+    per = report.per_code.set_index(["rater_a", "rater_b", "code"])
+    exams = per.loc[("A", "B", "exams")]
+    assert exams["cohen_kappa"] is None or exams["cohen_kappa"] != exams["cohen_kappa"]
+    assert "not estimable: B never used this code" in exams["note"]
+    assert "only 5 units" in per.loc[("A", "B", "pay"), "note"]
+    assert per.loc[("A", "B", "pay"), "gwet_ac1"] is not None
+
+
+def test_a_blind_coders_none_counts_against_the_hidden_proposal() -> None:
+    from narratives.coders.records import Candidate
+
+    proposals = [Candidate(f"u{i}", "d", "d.txt", "P1", 0, 2, f"t{i}", "", "", "pay", "", 0.9) for i in range(3)]
+    decisions = [
+        CoderDecision("A", "u0", "pay", "code", text="t0"),
+        CoderDecision("A", "u1", NONE_CODE, "code", text="t1"),
+        CoderDecision("A", "u2", "exams", "code", text="t2"),
+    ]
+    report = build_report(decisions, CB, candidates=proposals, reps=50)
+    examples = report.examples.set_index("text")
+    assert examples.loc["t0", ["code", "decision"]].tolist() == ["pay", "accept"]
+    assert examples.loc["t1", ["code", "decision"]].tolist() == ["pay", "reject"]  # was dropped
+    assert examples.loc["t2", ["code", "decision", "recode_to"]].tolist() == ["pay", "recode", "exams"]
+    precision = report.precision.set_index(["coder", "proposed_code"])
+    assert precision.loc[("A", "(all)"), ["judged", "accepted"]].tolist() == [3, 1]

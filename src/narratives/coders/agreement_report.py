@@ -114,6 +114,39 @@ def _alpha_interval(columns: list[list[str | None]], reps: int, seed: int) -> In
     return bootstrap(stat, len(columns[0]), reps=reps, seed=seed)
 
 
+FEW_UNITS = 20
+"""Per-code figures on fewer units both raters coded than this are marked as unreliable."""
+
+
+def _per_code_note(a: str, used_a: int, b: str, used_b: int, n: int) -> str:
+    """Why a per-code figure should not be quoted as it is."""
+    notes = []
+    never = [r for r, used in ((a, used_a), (b, used_b)) if used == 0]
+    if never:
+        notes.append(f"not estimable: {' and '.join(never)} never used this code")
+    if n < FEW_UNITS:
+        notes.append(f"only {n} units: read with care")
+    return "; ".join(notes)
+
+
+def _example_row(d: CoderDecision, proposal: str) -> dict[str, Any] | None:
+    """One row of ``examples.csv``. A blind coder's code is judged against the hidden proposal:
+    the same code accepts it, ``none`` rejects it, another code recodes it."""
+    if not d.text:
+        return None
+    row = {"text": d.text, "document": d.document, "coder": d.coder}
+    if d.kind == "code":
+        if proposal:
+            decision = "accept" if d.code == proposal else "reject" if d.code == NONE_CODE else "recode"
+            return {**row, "code": proposal, "decision": decision,
+                    "recode_to": d.code if decision == "recode" else ""}
+        if d.code == NONE_CODE:
+            return None  # no proposal to count it against
+        return {**row, "code": d.code, "decision": "accept", "recode_to": ""}
+    return {**row, "code": d.proposed or d.code, "decision": d.kind,
+            "recode_to": d.code if d.kind == "recode" else ""}
+
+
 def build_report(
     decisions: Sequence[CoderDecision],
     codebook: Codebook,
@@ -158,11 +191,17 @@ def build_report(
                 continue
             for code in sorted({v for v in [*xs, *ys] if v is not None}):
                 xb, yb = [str(v == code) for v in xs], [str(v == code) for v in ys]
-                used = sum(v == "True" for v in xb) + sum(v == "True" for v in yb)
+                used_a, used_b = sum(v == "True" for v in xb), sum(v == "True" for v in yb)
                 crow: dict[str, Any] = {"rater_a": a, "rater_b": b, "code": code, "units_both_coded": n,
-                                        "times_used": used}
+                                        "times_used": used_a + used_b}
                 crow.update(_pair_stats(xb, yb, max(200, reps // 5), seed))
                 crow["krippendorff_alpha"] = _fmt(krippendorff_alpha([xb, yb]))
+                crow["note"] = _per_code_note(a, used_a, b, used_b, n)
+                if used_a == 0 or used_b == 0:  # kappa is 0 by construction, not a measured agreement
+                    for stat in ("cohen_kappa", "krippendorff_alpha"):
+                        for key in (stat, f"{stat}_low", f"{stat}_high"):
+                            if key in crow:
+                                crow[key] = None
                 code_rows.append(crow)
 
     alpha: dict[str, str] = {}
@@ -191,12 +230,7 @@ def build_report(
         if len(set(codes.values())) > 1:
             dis_rows.append({"unit_id": u, "text": texts.get(u, ""), **{r: codes.get(r, "") for r in raters}})
 
-    ex_rows = [
-        {"text": d.text, "code": d.proposed or d.code,
-         "decision": "accept" if d.kind in ("accept", "code") else d.kind,
-         "recode_to": d.code if d.kind == "recode" else "", "document": d.document, "coder": d.coder}
-        for d in decisions if d.text and (d.kind != "code" or d.code != NONE_CODE)
-    ]
+    ex_rows = [ex for d in decisions if (ex := _example_row(d, proposals.get(d.unit_id, ""))) is not None]
     return AgreementReport(
         pairs=pd.DataFrame(pair_rows),
         per_code=pd.DataFrame(code_rows),
