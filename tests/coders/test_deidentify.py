@@ -56,7 +56,7 @@ def test_deidentified_project_cuts_quotes_and_keeps_the_map_apart(demo_run, tmp_
         root = lxml_etree.fromstring(zf.read("project.qde"))
         texts = {}
         for src in root.iterfind(f"{{{PROJECT_NS}}}Sources/{{{PROJECT_NS}}}TextSource"):
-            texts[src.get("name")] = zf.read("Sources/" + src.get("plainTextPath")[len("internal://"):]).decode()
+            texts[src.get("name")] = zf.read("sources/" + src.get("plainTextPath")[len("internal://"):]).decode()
     assert not any("Burnley" in t or "Lahore" in t for t in texts.values())
     for src in root.iterfind(f"{{{PROJECT_NS}}}Sources/{{{PROJECT_NS}}}TextSource"):
         text = texts[src.get("name")]

@@ -43,7 +43,7 @@ def _source_texts(qdpx: Path) -> dict[str, str]:
     with zipfile.ZipFile(qdpx) as zf:
         root = lxml_etree.fromstring(zf.read("project.qde"))
         return {
-            src.get("name"): zf.read("Sources/" + src.get("plainTextPath").removeprefix("internal://")).decode("utf-8")
+            src.get("name"): zf.read("sources/" + src.get("plainTextPath").removeprefix("internal://")).decode("utf-8")
             for src in root.iterfind("q:Sources/q:TextSource", ns)
         }
 
@@ -91,7 +91,7 @@ def test_crlf_urdu_and_emoji_positions_are_code_points(special_run: Path, shared
     qdpx = export_run(special_run, "qdpx", tmp_path / "special.qdpx", units="assigned").files[0]
     with zipfile.ZipFile(qdpx) as zf:
         assert schema.validate(lxml_etree.fromstring(zf.read("project.qde"))), schema.error_log
-        raw = {n: zf.read(n) for n in zf.namelist() if n.startswith("Sources/")}
+        raw = {n: zf.read(n) for n in zf.namelist() if n.startswith("sources/")}
     assert all(b"\r" not in data and not data.startswith(b"\xef\xbb\xbf") for data in raw.values())
     texts = _source_texts(qdpx)
     run = load_run(special_run)
@@ -150,10 +150,10 @@ def test_project_read_back_maps_crlf_positions(special_run: Path, tmp_path: Path
     crlf = tmp_path / "crlf.qdpx"
     with zipfile.ZipFile(qdpx) as src, zipfile.ZipFile(crlf, "w") as dst:
         qde = src.read("project.qde").decode("utf-8")
-        texts = {n: src.read(n).decode("utf-8") for n in src.namelist() if n.startswith("Sources/")}
+        texts = {n: src.read(n).decode("utf-8") for n in src.namelist() if n.startswith("sources/")}
         root = lxml_etree.fromstring(qde.encode("utf-8"))
         for source in root.iterfind(f"{{{PROJECT_NS}}}Sources/{{{PROJECT_NS}}}TextSource"):
-            text = texts["Sources/" + source.get("plainTextPath").removeprefix("internal://")]
+            text = texts["sources/" + source.get("plainTextPath").removeprefix("internal://")]
             for sel in source.iterfind(f"{{{PROJECT_NS}}}PlainTextSelection"):
                 for attr in ("startPosition", "endPosition"):
                     pos = int(sel.get(attr))
@@ -161,6 +161,29 @@ def test_project_read_back_maps_crlf_positions(special_run: Path, tmp_path: Path
         dst.writestr("project.qde", lxml_etree.tostring(root))
         for name, text in texts.items():
             dst.writestr(name, text.replace("\n", "\r\n").encode("utf-8"))
-    original = {(s.source, s.name): (s.start, s.end) for s in read_project(qdpx, load_run(special_run).codebook)}
-    mapped = {(s.source, s.name): (s.start, s.end) for s in read_project(crlf, load_run(special_run).codebook)}
+    codebook = load_run(special_run).codebook
+    original = {(s.source, s.name): (s.start, s.end) for s in read_project(qdpx, codebook).selections}
+    mapped = {(s.source, s.name): (s.start, s.end) for s in read_project(crlf, codebook).selections}
     assert mapped == original and len(original) > 5
+
+
+def test_project_read_back_from_atlas_ti_and_maxqda_shapes(special_run: Path, tmp_path: Path) -> None:
+    """ATLAS.ti names the project file after the project; MAXQDA writes CRLF text but LF positions
+    (its selections are named by their text, which shows it)."""
+    qdpx = export_run(special_run, "qdpx", tmp_path / "p.qdpx", units="assigned").files[0]
+    other = tmp_path / "maxqda.qdpx"
+    with zipfile.ZipFile(qdpx) as src, zipfile.ZipFile(other, "w") as dst:
+        root = lxml_etree.fromstring(src.read("project.qde"))
+        texts = {n: src.read(n).decode("utf-8") for n in src.namelist() if n.startswith("sources/")}
+        for source in root.iterfind(f"{{{PROJECT_NS}}}Sources/{{{PROJECT_NS}}}TextSource"):
+            text = texts["sources/" + source.get("plainTextPath").removeprefix("internal://")]
+            for sel in source.iterfind(f"{{{PROJECT_NS}}}PlainTextSelection"):
+                sel.set("name", text[int(sel.get("startPosition")):int(sel.get("endPosition"))])
+        dst.writestr("Physician migration study.qde", lxml_etree.tostring(root))
+        for name, text in texts.items():
+            dst.writestr(name.replace("sources/", "Sources/"), text.replace("\n", "\r\n").encode("utf-8"))
+    codebook = load_run(special_run).codebook
+    original = [(s.source, s.start, s.end) for s in read_project(qdpx, codebook).selections]
+    back = read_project(other, codebook)
+    assert [(s.source, s.start, s.end) for s in back.selections] == original and len(original) > 5
+    assert all(s.text == " ".join(s.name.split()) or s.text == s.name for s in back.selections)

@@ -152,3 +152,101 @@ def test_cli_export_never_overwrites_a_coders_file(demo_run, tmp_path: Path) -> 
     again = runner.invoke(app, ["export", str(run_dir), "--to", "csv", "--out", str(target)])
     assert again.exit_code == 2 and "--force" in again.output
     assert target.read_text(encoding="utf-8") == "unit_id,decision\nx,accept\n"
+
+
+def _as_qualcoder_exports(members: dict[str, bytes], lxml_etree, coder: str, edit) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    """Rewrite a project the way QualCoder's RefiExport writes one back (see its README): every
+    object gets a new GUID, each selection is named by its text, text files get a byte-order mark
+    and CRLF line ends, and the coder is a user; ``edit(root, coder_guid)`` is what the coder did."""
+    import uuid
+
+    ns = {"q": PROJECT_NS}
+    root = lxml_etree.fromstring(members["project.qde"])
+    fresh: dict[str, str] = {}
+
+    def renew(old: str) -> str:
+        return fresh.setdefault(old, str(uuid.uuid4()))
+
+    users = root.find("q:Users", ns)
+    coder_guid = str(uuid.uuid4())
+    lxml_etree.SubElement(users, f"{{{PROJECT_NS}}}User", guid=coder_guid, name=coder)
+    edit(root, coder_guid)
+    texts: dict[str, str] = {}
+    for src in root.iterfind("q:Sources/q:TextSource", ns):
+        old = src.get("plainTextPath").removeprefix("internal://")
+        texts[old] = members.pop(f"sources/{old}").decode("utf-8")
+    for el in root.iter():
+        for attribute in ("guid", "targetGUID", "creatingUser"):
+            if el.get(attribute):
+                el.set(attribute, renew(el.get(attribute)) if el.get(attribute) != coder_guid else coder_guid)
+    for src in root.iterfind("q:Sources/q:TextSource", ns):
+        old = src.get("plainTextPath").removeprefix("internal://")
+        text = texts[old.replace(".txt", "") + ".txt"] if old in texts else texts[next(iter(texts))]
+        new = f"{src.get('guid')}.txt"
+        src.set("plainTextPath", f"internal://{new}")
+        for sel in src.iterfind("q:PlainTextSelection", ns):
+            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            sel.set("name", text[start:end])
+            crs = text.count("\n", 0, start), text.count("\n", 0, end)
+            sel.set("startPosition", str(start + crs[0]))
+            sel.set("endPosition", str(end + crs[1]))
+        members[f"Sources/{new}"] = b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")
+    members["project.qde"] = lxml_etree.tostring(root)
+    return members
+
+
+def test_a_project_back_from_a_tool_that_renames_everything(special_run: Path, tmp_path: Path) -> None:
+    """Matched by place: one deleted coding is a reject, one changed code a recode, one coding on a
+    passage never proposed is the coder's own example, and the coder is named from the project's users."""
+    lxml_etree = pytest.importorskip("lxml.etree")
+    ns = {"q": PROJECT_NS}
+    qdpx = export_run(special_run, "qdpx", tmp_path / "p.qdpx", units="assigned").files[0]
+    with zipfile.ZipFile(qdpx) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    run = load_run(special_run)
+    text_of = {d.doc_id: d.text for d in run.documents.values()}
+    picked: dict[str, str] = {}
+
+    def edit(root, coder_guid: str) -> None:  # type: ignore[no-untyped-def]
+        selections = root.findall(".//q:PlainTextSelection", ns)
+        rejected, recoded = selections[0], selections[1]
+        picked["rejected"], picked["recoded"] = rejected.get("name"), recoded.get("name")
+        rejected.remove(rejected.find("q:Coding", ns))
+        coding = recoded.find("q:Coding", ns)
+        was = coding.find("q:CodeRef", ns).get("targetGUID")
+        other = next(c for c in root.iter(f"{{{PROJECT_NS}}}Code") if c.get("guid") != was and not len(
+            c.findall("q:Code", ns)))
+        family = other.get("guid")
+        picked["code"] = other.get("name")
+        coding.set("creatingUser", coder_guid)
+        coding.find("q:CodeRef", ns).set("targetGUID", family)
+        source = recoded.getparent()
+        body = text_of[source.get("name")]
+        taken = [(int(s.get("startPosition")), int(s.get("endPosition")))
+                 for s in source.iterfind("q:PlainTextSelection", ns)]
+        start = body.index("Interviewer")  # the interviewer's question: never proposed
+        end = start + len("Interviewer: Why did you leave Lahore?")
+        assert all(e <= start or s >= end for s, e in taken)
+        new = lxml_etree.SubElement(source, f"{{{PROJECT_NS}}}PlainTextSelection", guid="X", name="",
+                                    startPosition=str(start), endPosition=str(end), creatingUser=coder_guid)
+        own = lxml_etree.SubElement(new, f"{{{PROJECT_NS}}}Coding", guid="Y", creatingUser=coder_guid)
+        lxml_etree.SubElement(own, f"{{{PROJECT_NS}}}CodeRef", targetGUID=family)
+
+    back = tmp_path / "exported-by-qualcoder.qdpx"
+    with zipfile.ZipFile(back, "w") as zf:
+        for name, data in _as_qualcoder_exports(members, lxml_etree, "Amna", edit).items():
+            zf.writestr(name, data)
+
+    report = measure_agreement([back], run_dir=special_run, reps=50)
+    family = next(e.id for e in run.codebook.entries if e.label == picked["code"])
+    assert report.coders == ("Amna",)
+    decisions = report.examples.set_index("text")
+    text = run.segments.set_index("segment_id")["text"]
+    assert decisions.loc[text[picked["rejected"]], "decision"] == "reject"
+    assert decisions.loc[text[picked["recoded"]], ["decision", "recode_to"]].tolist() == [
+        "recode", family]
+    own = decisions.loc["Interviewer: Why did you leave Lahore?"]
+    assert (own["code"], own["decision"]) == (family, "accept")
+    precision = report.precision.set_index(["coder", "proposed_code"]).loc[("Amna", "(all)")]
+    assert precision.judged == len(run.segments[run.segments["status"] == "coded"]) and precision.accepted == (
+        precision.judged - 2)

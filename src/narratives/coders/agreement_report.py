@@ -20,8 +20,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -244,46 +244,100 @@ def build_report(
 
 
 def decisions_from_project(
-    path: Path, codebook: Codebook, units: Sequence[Candidate], coder: str | None = None
+    path: Path, codebook: Codebook, units: Sequence[Candidate], coder: str | None = None,
+    documents: Mapping[str, str] | None = None,
 ) -> list[CoderDecision]:
     """A ``.qdpx`` coming back from a QDA tool, as one coder's decisions on our units.
 
-    The units shown are the project's selections narratives made: a selection named with
-    a unit id, or carrying the GUID narratives gave that unit (tools keep one or the
-    other); their positions are taken from the file, so de-identified exports match too.
-    A coding counts for a unit when its selection is on the unit's document and covers at
-    least half of the unit. The machine's coding, still present, means the coder kept
-    (accepted) it; a unit with no coding left was rejected; another code is a recode (the
-    coding covering most of the unit wins).
+    Tools rename selections and replace GUIDs (QualCoder does both), so units are found by
+    place, not by name:
+
+    - the units shown are those the project's description lists (``narratives units:``),
+      else the selections named with a unit id or carrying its GUID;
+    - a unit's source is the project source of its document's name, else the one whose text
+      is the document's (``documents``: doc_id → text), byte-order mark and CRLF aside;
+    - a coding counts for a unit when its selection overlaps at least half of the unit. The
+      machine's code still there means accepted; no coding left means rejected; only other
+      codes mean recoded (the coding covering most of the unit wins);
+    - a coding on a span no shown unit covers is the coder's own new example.
+
+    The coder is ``coder``, else the project's one user besides the machine, else the file name.
     """
-    from dataclasses import replace
+    from narratives.coders.refi import MACHINE_USER, guid, read_project
 
-    from narratives.coders.refi import guid, read_project
-
-    selections = read_project(path, codebook)
+    project = read_project(path, codebook)
+    selections = project.selections
     by_id = {u.unit_id: u for u in units}
     by_guid = {guid("selection", u.unit_id): u for u in units}
-    shown: dict[str, Candidate] = {}
+    named = {}
     for sel in selections:
         unit = by_id.get(sel.name) or by_guid.get(sel.guid)
-        if unit is not None:
-            shown[unit.unit_id] = replace(unit, doc_id=sel.source, start=sel.start, end=sel.end)
-    who = coder or path.stem
+        if unit is not None:  # the tool kept our name or GUID: its positions are right for its text
+            named[unit.unit_id] = replace(unit, doc_id=sel.source, start=sel.start, end=sel.end)
+    listed = project.shown_units if project.shown_units is not None else tuple(named)
+    source_of = _sources(project.sources, {by_id[u].doc_id for u in listed if u in by_id}, documents or {})
+    shown: dict[str, Candidate] = {}
+    for uid in listed:
+        if uid in named:
+            shown[uid] = named[uid]
+        elif uid in by_id:
+            located = _locate(by_id[uid], source_of, project.sources, documents or {})
+            if located is not None:
+                shown[uid] = located
+    people = sorted({user for sel in selections for _, user in sel.codings if user and user != MACHINE_USER})
+    who = coder or (people[0] if len(people) == 1 else path.stem)
     out: list[CoderDecision] = []
+    covered: set[int] = set()
     for u in sorted(shown.values(), key=lambda c: (c.doc_id, c.start, c.unit_id)):
         best: tuple[int, str] | None = None
-        for sel in selections:
+        for n, sel in enumerate(selections):
             if sel.source != u.doc_id:
                 continue
             overlap = min(sel.end, u.end) - max(sel.start, u.start)
             if overlap * 2 < (u.end - u.start):
                 continue
+            covered.add(n)
             for code, _user in sel.codings:
                 if best is None or overlap > best[0] or (overlap == best[0] and code == u.code):
                     best = (overlap, code)
         code = NONE_CODE if best is None else best[1]
         kind: DecisionKind = "reject" if best is None else "accept" if code == u.code else "recode"
-        out.append(CoderDecision(who, u.unit_id, code, kind, u.code, "", str(path), u.text, u.doc_id))
+        original = by_id.get(u.unit_id, u)
+        out.append(CoderDecision(who, u.unit_id, code, kind, u.code, "", str(path), u.text, original.doc_id))
+    document_of = {source: doc for doc, source in source_of.items()}
+    for n, sel in enumerate(selections):
+        if n in covered or not sel.text.strip():
+            continue
+        for code, user in sel.codings:
+            if user != MACHINE_USER:  # the coder's own coding of a passage we never proposed
+                doc = document_of.get(sel.source, sel.source)
+                out.append(CoderDecision(who, f"{doc}:{sel.start}-{sel.end}", code, "code", "", "",
+                                         f"{path}:{sel.source}", " ".join(sel.text.split()), doc))
+    return out
+
+
+def _locate(unit: Candidate, source_of: Mapping[str, str], texts: Mapping[str, str],
+            documents: Mapping[str, str]) -> Candidate | None:
+    """``unit`` placed on its project source: at its own offsets when the source text is the
+    document's, else where its text first occurs (a de-identified or edited copy); ``None`` if absent."""
+    source = source_of.get(unit.doc_id)
+    if source is None or source not in texts:
+        return None
+    text = texts[source]
+    if text == documents.get(unit.doc_id) or text[unit.start:unit.end] == unit.text:
+        return replace(unit, doc_id=source)
+    at = text.find(unit.text)
+    return None if at < 0 else replace(unit, doc_id=source, start=at, end=at + len(unit.text))
+
+
+def _sources(project: Mapping[str, str], wanted: set[str], documents: Mapping[str, str]) -> dict[str, str]:
+    """doc_id → the project source holding it: the source of that name, else the one with its text."""
+    out = {doc: doc for doc in wanted if doc in project}
+    by_text = {text.lstrip("\ufeff"): name for name, text in project.items()}
+    for doc in wanted - set(out):
+        text = documents.get(doc)
+        if text is not None and text in by_text:
+            out[doc] = by_text[text]
     return out
 
 
@@ -324,7 +378,8 @@ def measure_agreement(
         if path.suffix.lower() == ".qdpx":
             if run_dir is None:
                 raise InputError(f"{path}: a .qdpx project is matched to the run's segments; give --run RUN_DIR")
-            decisions.extend(decisions_from_project(path, codebook, units))
+            texts = {doc_id: d.text for doc_id, d in run.documents.items()}
+            decisions.extend(decisions_from_project(path, codebook, units, documents=texts))
         else:
             decisions.extend(read_coded_file(path, codebook))
     if not decisions:

@@ -47,6 +47,8 @@ MACHINE_USER = "narratives (machine proposal)"
 _NAMESPACE = uuid.UUID("6f1c2b0e-4a57-5d0e-9a51-6e6172726174")  # fixed: GUIDs stay stable across versions
 _PALETTE = ("#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D", "#666666")
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+_UNITS_LINE = "narratives units: "
+"""Start of the project description line listing the units the project shows, by id."""
 _ID_LINE = "narratives id: "
 """Start of the description line that carries a code's narratives id through other tools."""
 
@@ -177,7 +179,8 @@ def export_project(
             creatingUser=machine, creationDateTime=created,
         )
         SubElement(src, "Description").text = f"{d.title} ({d.kind}; from {d.source})"
-        files[f"Sources/{sid}.txt"] = d.text.encode("utf-8")
+        # the folder in lower case, as the standard (section 8.1) says and ATLAS.ti requires
+        files[f"sources/{sid}.txt"] = d.text.encode("utf-8")
         for u in sorted(by_doc.get(doc_id, []), key=lambda c: (c.start, c.unit_id)):
             if d.text[u.start : u.end] != u.text:
                 raise InputError(f"segment {u.unit_id}: offsets {u.start}-{u.end} do not cut its text in {doc_id}")
@@ -199,7 +202,10 @@ def export_project(
                 _variable_value(src, var_ids[c], d.metadata[c], var_kinds[c])
     SubElement(root, "Description").text = (
         f"Candidate quotes proposed by narratives with codebook '{run.codebook.name}' and model {run.model}, "
-        f"run of {created}. Positions are Unicode code points on each source's plain text."
+        f"run of {created}. Positions are Unicode code points on each source's plain text.\n"
+        # which units were shown survives tools that rename selections and replace GUIDs (QualCoder keeps
+        # the project memo): a proposal whose coding is gone on return was rejected
+        f"{_UNITS_LINE}{' '.join(u.unit_id for u in units)}"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -319,15 +325,31 @@ class ProjectSelection:
     start: int
     end: int
     codings: tuple[tuple[str, str], ...]
+    text: str = ""
+    """The selected text (positions on the source's text with LF line ends)."""
 
 
-def read_project(path: Path, codebook: Codebook) -> list[ProjectSelection]:
+@dataclass(frozen=True)
+class ReturnedProject:
+    """A ``.qdpx`` back from a QDA tool: its selections, the source texts (LF line ends, no
+    byte-order mark) by source name, its users, and the units narratives listed as shown."""
+
+    selections: tuple[ProjectSelection, ...]
+    sources: dict[str, str]
+    users: tuple[str, ...]
+    shown_units: tuple[str, ...] | None
+
+
+def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
     """Text selections and their codings in a ``.qdpx`` coming back from a QDA tool.
 
     A coding's code is the codebook entry id, matched by the GUID narratives gave it, the
     ``narratives id:`` line of its description, or its name/label; codes the codebook does
-    not know keep their name. Positions are mapped back to LF text when the tool wrote
-    the source with CRLF line endings.
+    not know keep their name. Source texts lose a byte-order mark and CRLF line ends, and
+    positions are mapped to the LF text: as the standard says they count the file's code
+    points (CRs included), unless the selection's name is its text and shows they count LF
+    text (MAXQDA writes CRLF text with LF positions). The project file may have any name
+    ending in ``.qde`` (ATLAS.ti uses the project's), the sources folder any case.
     """
     from narratives.align.codebook import code_index, find_code
 
@@ -355,17 +377,21 @@ def read_project(path: Path, codebook: Codebook) -> list[ProjectSelection]:
                     or find_code(index, name) or name
                 stack.extend(_children(code, "Code"))
         out: list[ProjectSelection] = []
+        texts: dict[str, str] = {}
         for sources in _children(root, "Sources"):
             for src in _children(sources, "TextSource"):
                 text = _source_text(archive, src, path)
+                plain = None if text is None else text.replace("\r\n", "\n").replace("\r", "\n")
+                if plain is not None:
+                    texts[str(src.get("name", ""))] = plain
                 for sel in _children(src, "PlainTextSelection"):
                     try:
                         start, end = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
                     except ValueError:
                         raise InputError(f"{path}: a selection in source '{src.get('name')}' has no valid "
                                          "startPosition/endPosition") from None
-                    if text is not None and "\r" in text:
-                        start, end = start - text.count("\r", 0, start), end - text.count("\r", 0, end)
+                    if text is not None and plain is not None and "\r" in text:
+                        start, end = _lf_positions(text, plain, start, end, str(sel.get("name", "")))
                     codings = []
                     for coding in _children(sel, "Coding"):
                         ref = next(iter(_children(coding, "CodeRef")), None)
@@ -375,8 +401,23 @@ def read_project(path: Path, codebook: Codebook) -> list[ProjectSelection]:
                         user = users.get(str(coding.get("creatingUser", "")).upper(), "")
                         codings.append((code_names.get(target, target), user))
                     out.append(ProjectSelection(str(src.get("name", "")), str(sel.get("guid", "")).upper(),
-                                                str(sel.get("name", "")), start, end, tuple(codings)))
-    return out
+                                                str(sel.get("name", "")), start, end, tuple(codings),
+                                                plain[start:end] if plain is not None else ""))
+        description = next((c.text or "" for c in _children(root, "Description")), "")
+        listed = next((line.removeprefix(_UNITS_LINE).split() for line in description.splitlines()
+                       if line.startswith(_UNITS_LINE)), None)
+    return ReturnedProject(tuple(out), texts, tuple(n for n in users.values() if n),
+                           tuple(listed) if listed is not None else None)
+
+
+def _lf_positions(text: str, plain: str, start: int, end: int, name: str) -> tuple[int, int]:
+    """Positions on ``plain`` (``text`` with LF line ends) for a selection given on ``text``."""
+    mapped = start - text.count("\r", 0, start), end - text.count("\r", 0, end)
+    if end > len(plain) or (name and " ".join(plain[mapped[0]:mapped[1]].split()) == " ".join(name.split())):
+        return mapped
+    if name and " ".join(plain[start:end].split()) == " ".join(name.split()):
+        return start, end
+    return mapped
 
 
 def _source_text(archive: zipfile.ZipFile, src: Element, path: Path) -> str | None:
