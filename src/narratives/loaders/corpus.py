@@ -15,7 +15,7 @@ from narratives.backends import Mapper, batches, local_map
 from narratives.errors import InputError, LoaderError
 from narratives.loaders.document import load_document, printable, slugify
 from narratives.loaders.manifest import MANIFEST_NAMES, ManifestEntry, read_manifest
-from narratives.loaders.participants import is_participants_table, match_speakers, read_participants
+from narratives.loaders.participants import is_participants_table, listing, match_speakers, read_participants
 from narratives.loaders.turns import has_standard_label
 from narratives.models import Corpus, Document, SkippedFile
 
@@ -230,20 +230,16 @@ def _transcripts_by_majority(
     if reread:
         notes.append(
             f"{len(reread)} file(s) with few speaker labels were read as transcripts, as {transcripts + labelled} "
-            f"of the {len(documents)} documents have speaker turns ({_some(reread)}); set kind in the manifest "
+            f"of the {len(documents)} documents have speaker turns ({listing(reread)}); set kind in the manifest "
             "if that is wrong"
         )
     if unsure:
         notes.append(
             f"{len(unsure)} file(s) have no speaker labels in a corpus of transcripts and were read as 'other' "
-            f"({_some(unsure)}): their text is coded as a whole. Label the turns (P1:, Interviewer:) or set "
+            f"({listing(unsure)}): their text is coded as a whole. Label the turns (P1:, Interviewer:) or set "
             "kind in the manifest"
         )
     return tuple(out), notes
-
-
-def _some(ids: Sequence[str], shown: int = 5) -> str:
-    return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 def _load_batch(_: None, jobs: Sequence[tuple[Path, str, ManifestEntry | None]]) -> list[Document | SkippedFile]:

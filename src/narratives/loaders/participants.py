@@ -29,6 +29,7 @@ __all__ = ["ID_COLUMNS", "ParticipantTable", "SpeakerMatches", "match_speakers",
            "read_participants"]
 
 ID_COLUMNS = ("participant", "participant_id", "participant id", "id", "pseudonym", "speaker", "name", "code")
+_FILE_NAME = re.compile(r"[/\\]|\.(?:txt|md|docx|odt|pdf|html?|vtt|srt)$", re.IGNORECASE)
 _NUMBERED = re.compile(r"^(?:p|participant|respondent|interviewee|informant|r)\s*#?\s*0*(\d+)$")
 
 
@@ -87,11 +88,15 @@ def is_participants_table(path: Path) -> bool:
     if path.suffix.lower() not in (".csv", ".xlsx") or not path.is_file():
         return False
     try:
-        columns, _ = _rows(path)
+        columns, rows = _rows(path)
     except ManifestError:
         return False
-    header = {h.lower() for h in columns}
-    return "file" not in header and any(c in header for c in ID_COLUMNS)
+    lowered = {h.lower(): h for h in columns}
+    id_column = next((lowered[c] for c in ID_COLUMNS if c in lowered), None)
+    if "file" in lowered or id_column is None:
+        return False
+    # ids that are file names mean a manifest whose file column is misnamed: let its error say so
+    return not any(_FILE_NAME.search(row.get(id_column, "")) for row in rows)
 
 
 def read_participants(path: str | Path) -> ParticipantTable:
@@ -143,15 +148,16 @@ class SpeakerMatches:
                f"{len(self.by_speaker)} speaker(s) in the transcripts"]
         if self.unmatched_rows:
             out.append(f"{table.source}: {len(self.unmatched_rows)} participant(s) match no speaker in the corpus: "
-                       f"{_some(self.unmatched_rows)}; check their ids against the speaker labels")
+                       f"{listing(self.unmatched_rows)}; check their ids against the speaker labels")
         if self.unmatched_speakers:
             shown = [f"{speaker} ({doc})" for doc, speaker in self.unmatched_speakers]
-            out.append(f"{table.source}: {len(shown)} participant speaker(s) have no row: {_some(shown)}; "
+            out.append(f"{table.source}: {len(shown)} participant speaker(s) have no row: {listing(shown)}; "
                        "their speech is coded without attributes")
         return out
 
 
-def _some(items: Sequence[str], shown: int = 8) -> str:
+def listing(items: Sequence[str], shown: int = 8) -> str:
+    """``a, b, c and 5 more``: the first ``shown`` items, and how many others."""
     return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
 
