@@ -70,7 +70,7 @@ def test_demo_report_renders_offline_with_the_run_numbers(browser, demo_run):
 
     # every chart was drawn by plotly as SVG
     keys = page.eval_on_selector_all("[data-chart]", "els => els.map(e => e.dataset.chart)")
-    assert {"themes", "participants", "subthemes", "by-kind", "by-specialty", "topic-map"} <= set(keys)
+    assert {"themes", "participants", "subthemes", "by-kind", "by-country", "topic-map"} <= set(keys)
     drawn = page.eval_on_selector_all("[data-chart]", "els => els.filter(e => e.querySelector('svg.main-svg')).length")
     assert drawn == len(keys)
 

@@ -87,8 +87,9 @@ def test_report_rebuild_is_identical_and_loads_no_model(demo_run, tmp_path: Path
 def test_figures_for_papers_are_png_and_svg_of_every_chart(demo_run):
     _, out = demo_run
     keys = [c.key for c in build_charts(load_run(out).report_tables())]
-    assert {"themes", "participants", "subthemes", "by-kind", "by-country", "by-gender", "by-specialty",
-            "by-years-abroad", "topic-map"} == set(keys)
+    # no by-specialty: each of the 13 specialties is one person, and one pooled group compares with nothing
+    assert {"themes", "participants", "subthemes", "by-kind", "by-country", "by-gender", "by-years-abroad",
+            "topic-map"} == set(keys)
     for key in keys:
         png = out / "figures" / f"{key}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -115,9 +116,12 @@ def test_notebook_figures_show_the_run_numbers(demo_run):
     assert dict(zip(figure.data[0].y, figure.data[0].x, strict=True)) == expected
     by_gender = result.plot_theme_frequencies(by="gender")  # two groups: grouped bars
     assert [trace.name.split(" (")[0] for trace in by_gender.data] == ["female", "male"]
-    by_country = result.plot_theme_frequencies(by="country")  # six groups: one heatmap column each
-    assert by_country.data[0].type == "heatmap"
-    assert any(str(name).startswith("United Kingdom (n=") for name in by_country.data[0].x)
+    # six countries, five with fewer than 3 participants: the UK beside the other eight people together
+    by_country = result.plot_theme_frequencies(by="country")
+    assert by_country.data[0].name.startswith("United Kingdom (5 participants, ")
+    assert by_country.data[1].name.startswith("other: ") and "(8 participants, " in by_country.data[1].name
+    with pytest.raises(ConfigError, match="at least 3 participants"):
+        result.plot_theme_frequencies(by="specialty")
     topic_map = result.plot_topic_map()
     assert sum(len(trace.x) for trace in topic_map.data) == len(result.topic_map_frame())
     assert result.plot_participants().data[0].text[0].endswith("of 13")

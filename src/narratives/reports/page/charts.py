@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from narratives.loaders.participants import listing
 from narratives.models import UNASSIGNED, Codebook
 from narratives.reports.frequencies import FEW_PARTICIPANTS
 from narratives.reports.page.tables import ReportTables, frequencies
@@ -172,8 +173,9 @@ def breakdown_chart(tables: ReportTables, column: str) -> BarChart | None:
     """Each theme within each group of ``column``: the share of the group's participants who
     mention it, when the groups are groups of people, else the share of its coded segments.
 
-    A group of fewer than :data:`FEW_PARTICIPANTS` participants is left out of the bars (two
-    people are not "100%" of anything) and named in the subtitle."""
+    Groups of fewer than :data:`FEW_PARTICIPANTS` participants are not drawn alone (two people
+    are not "100%" of anything): together they are one "other" group when that has enough
+    people, else they are left out and named in the subtitle."""
     rows = frequencies(tables, column)
     if rows.empty:
         return None
@@ -185,6 +187,15 @@ def breakdown_chart(tables: ReportTables, column: str) -> BarChart | None:
                   if people and 0 < n < FEW_PARTICIPANTS})
     themes = [t.id for t in tables.codebook.themes] + ([] if people else [UNASSIGNED])
     groups = [g for g in dict.fromkeys(rows["group"]) if g not in few]
+    pooled = rows[rows["group"].isin(few)].groupby("theme", sort=False)[
+        ["participants", "group_participants", "segments", "group_segments"]].sum()
+    if few and len(pooled) and int(pooled["group_participants"].iloc[0]) >= FEW_PARTICIPANTS:
+        # small groups together, as papers report them ("other countries"), when that makes a group
+        other = f"other: {listing(few, 3)}"
+        pooled = pooled.assign(group=other, share=pooled["segments"] / pooled["group_segments"].clip(lower=1))
+        rows = pd.concat([rows[~rows["group"].isin(few)], pooled.reset_index()], ignore_index=True)
+        groups.append(other)
+        few = []
     if len(groups) < 2:
         return None
     series = []
@@ -215,13 +226,15 @@ def breakdown_chart(tables: ReportTables, column: str) -> BarChart | None:
     name = "document kind" if column == "kind" else column.replace("_", " ")
     what = "participants who mention each theme" if people else "coded segments"
     left_out = (f". Left out, fewer than {FEW_PARTICIPANTS} participants: {', '.join(few)}" if few else "")
+    pooled_note = f". Groups of fewer than {FEW_PARTICIPANTS} participants are pooled as 'other'" if any(
+        str(g).startswith("other: ") for g in groups) else ""
     return BarChart(
         key=f"by-{_slug(column)}",
         title=f"Themes by {name}",
         subtitle=(
-            f"Share of each group's {what} (%), with counts in brackets; columns: {name}{left_out}"
+            f"Share of each group's {what} (%), with counts in brackets; columns: {name}{left_out}{pooled_note}"
             if len(series) > MAX_BAR_GROUPS else
-            f"Share of each group's {what} (%); bars are labelled with counts. Groups: {name}{left_out}"
+            f"Share of each group's {what} (%); bars are labelled with counts. Groups: {name}{left_out}{pooled_note}"
         ),
         categories=tuple(_label(tables.codebook, t) for t in themes),
         series=tuple(series),

@@ -45,7 +45,8 @@ class Plots:
             raise ConfigError(f"cannot break frequencies down by '{by}'; columns: {', '.join(columns)}")
         breakdown = charts.breakdown_chart(tables, by)
         if breakdown is None:
-            raise ConfigError(f"'{by}' has fewer than two groups among the coded segments; nothing to compare")
+            raise ConfigError(f"'{by}' has fewer than two groups to compare among the coded segments (groups of "
+                              "people need at least 3 participants each, or together as 'other')")
         return bar_figure(breakdown)
 
     def plot_participants(self) -> go.Figure:
