@@ -47,3 +47,10 @@ def test_run_with_a_participants_table_counts_people_per_group(tmp_path: Path, r
     assert set(canada["group_participants"]) == {2} and set(canada["group_segments"]) == {3}
     assert canada["few_participants"].all()
     assert "Themes (participants, then coded segments)" in result.output
+
+    # coders see each speaker's own attributes, also within the focus group
+    from narratives.coders.candidates import candidates
+    from narratives.reports.run_dir import load_run
+
+    shown = {(c.speaker, c.metadata.get("country")) for c in candidates(load_run(out), "assigned")}
+    assert shown == {("P1", "UK"), ("P2", "Canada"), ("P3", "Canada")}

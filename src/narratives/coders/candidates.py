@@ -23,6 +23,18 @@ def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
+def _segment_attributes(run: SavedRun) -> dict[str, dict[str, str]]:
+    """Each segment's metadata as ``segments.csv`` has it: the document's, with the speaker's own
+    participant attributes over it (a focus group's speakers differ)."""
+    from narratives.result import SEGMENT_COLUMNS
+
+    columns = [c for c in run.segments.columns if c not in SEGMENT_COLUMNS]
+    if not columns:
+        return {}
+    values = run.segments[["segment_id", *columns]].to_dict("records")
+    return {str(r["segment_id"]): {c: _text(r[c]) for c in columns if _text(r[c])} for r in values}
+
+
 def candidates(run: SavedRun, units: Units = "quotes") -> list[Candidate]:
     """Candidates in a stable order (document, then offset).
 
@@ -36,6 +48,7 @@ def candidates(run: SavedRun, units: Units = "quotes") -> list[Candidate]:
         frame = seg[(seg["status"] == "coded") & seg["theme"].notna() & (seg["theme"] != "unassigned")]
     else:
         raise InputError(f"unknown units '{units}'; use 'quotes' or 'assigned'")
+    attributes = _segment_attributes(run)
     out: dict[str, Candidate] = {}
     for row in frame.to_dict("records"):
         doc_id = str(row["doc_id"])
@@ -62,6 +75,6 @@ def candidates(run: SavedRun, units: Units = "quotes") -> list[Candidate]:
             theme=str(row["theme"]),
             subtheme=_text(row.get("subtheme")),
             score=float(row["score"]),
-            metadata=dict(doc.metadata),
+            metadata={**doc.metadata, **attributes.get(unit_id, {})},
         )
     return sorted(out.values(), key=lambda c: (c.doc_id, c.start, c.unit_id))
