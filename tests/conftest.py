@@ -44,6 +44,17 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
+def interview_text() -> str:
+    """A short fictional interview: two interviewer questions, two coded answers by P2."""
+    return (
+        "Interviewer: Tell me about the pay.\n\n"
+        "P2: The salary was an insult after years of training, it could not cover rent and fees.\n\n"
+        "Interviewer: And the hospital?\n\n"
+        "P2: There were no drugs in the emergency cupboard, we improvised with what we had.\n"
+    )
+
+
+@pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path):
     """The demo corpus analysed once per session with the shipped codebook, like `make demo`."""
     import narratives

@@ -12,17 +12,9 @@ from narratives.cli import app
 
 pytestmark = pytest.mark.slow
 
-GOOD = (
-    "Interviewer: Tell me about the pay.\n\n"
-    "P2: The salary was an insult after years of training, it could not cover rent and fees.\n\n"
-    "Interviewer: And the hospital?\n\n"
-    "P2: There were no drugs in the emergency cupboard, we improvised with what we had.\n"
-)
-
-
-def _corpus(folder: Path) -> Path:
+def _corpus(folder: Path, interview: str) -> Path:
     folder.mkdir()
-    (folder / "good.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "good.txt").write_text(interview, encoding="utf-8")
     (folder / "windows.txt").write_bytes("P3: The café rota meant 80 hours – every week.\n\nI: Why?\n\n"
                                          "P3: Nobody was promoted without sifarish.\n".encode("cp1252"))
     (folder / "empty.txt").write_text("")
@@ -32,9 +24,10 @@ def _corpus(folder: Path) -> Path:
     return folder
 
 
-def test_bad_files_are_skipped_with_reasons(tmp_path: Path, cache_dir: Path, repo_dir: Path) -> None:
+def test_bad_files_are_skipped_with_reasons(tmp_path: Path, cache_dir: Path, repo_dir: Path,
+                                            interview_text: str) -> None:
     # A path longer than the 80-column terminal: the skipped file's name must still print unbroken.
-    corpus = _corpus(tmp_path / ("a-long-folder-name-" * 5 + "corpus"))
+    corpus = _corpus(tmp_path / ("a-long-folder-name-" * 5 + "corpus"), interview_text)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
         "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
@@ -59,9 +52,9 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path, cache_dir: Path, rep
         (["--by", "contry"], "contry"),
     ],
 )
-def test_bad_settings_stop_before_writing(tmp_path: Path, cache_dir: Path, repo_dir: Path,
+def test_bad_settings_stop_before_writing(tmp_path: Path, cache_dir: Path, repo_dir: Path, interview_text: str,
                                           extra: list[str], message: str) -> None:
-    corpus = _corpus(tmp_path / "corpus")
+    corpus = _corpus(tmp_path / "corpus", interview_text)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
         "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
@@ -72,18 +65,18 @@ def test_bad_settings_stop_before_writing(tmp_path: Path, cache_dir: Path, repo_
     assert not out.exists()
 
 
-def test_bad_codebook_stops_before_loading(tmp_path: Path) -> None:
+def test_bad_codebook_stops_before_loading(tmp_path: Path, interview_text: str) -> None:
     book = tmp_path / "book.yaml"
     book.write_text("name: x\nthemes:\n  - id: pay\n    label: Pay\n")
-    corpus = _corpus(tmp_path / "corpus")
+    corpus = _corpus(tmp_path / "corpus", interview_text)
     result = CliRunner().invoke(app, ["run", str(corpus), "--codebook", str(book), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "book.yaml" in result.output and "pay" in result.output and "definition" in result.output
 
 
-def test_run_refuses_to_write_over_its_own_inputs(tmp_path: Path, repo_dir: Path) -> None:
+def test_run_refuses_to_write_over_its_own_inputs(tmp_path: Path, repo_dir: Path, interview_text: str) -> None:
     """`run DIR --out DIR --force` once deleted the transcripts; now it stops before reading anything."""
-    corpus = _corpus(tmp_path / "interviews")
+    corpus = _corpus(tmp_path / "interviews", interview_text)
     files = {p.name: p.read_bytes() for p in corpus.iterdir()}
     codebook = str(repo_dir / "configs" / "codebooks" / "physician-migration.yaml")
     for out in (corpus, corpus / "results", tmp_path):
@@ -93,8 +86,9 @@ def test_run_refuses_to_write_over_its_own_inputs(tmp_path: Path, repo_dir: Path
     assert {p.name: p.read_bytes() for p in corpus.iterdir()} == files  # every input as it was
 
 
-def test_force_never_replaces_a_folder_that_is_not_a_run(tmp_path: Path, repo_dir: Path) -> None:
-    corpus = _corpus(tmp_path / "interviews")
+def test_force_never_replaces_a_folder_that_is_not_a_run(tmp_path: Path, repo_dir: Path,
+                                                         interview_text: str) -> None:
+    corpus = _corpus(tmp_path / "interviews", interview_text)
     thesis = tmp_path / "thesis"
     thesis.mkdir()
     (thesis / "chapter-3.docx").write_text("two years of work", encoding="utf-8")

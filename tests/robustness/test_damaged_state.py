@@ -20,45 +20,25 @@ from typer.testing import CliRunner
 from narratives.cli import app
 from narratives.reports.atomic import clean_stale, staged_directory
 
-GOOD = (
-    "Interviewer: Tell me about the pay.\n\n"
-    "P2: The salary was an insult after years of training, it could not cover rent and fees.\n\n"
-    "Interviewer: And the hospital?\n\n"
-    "P2: There were no drugs in the emergency cupboard, we improvised with what we had.\n"
-)
-
-
-def _run(tmp_path: Path, repo_dir: Path, cache: Path, out: Path, *extra: str) -> tuple[int, str, dict]:
-    corpus = tmp_path / "corpus"
-    if not corpus.exists():
-        corpus.mkdir()
-        (corpus / "p2.txt").write_text(GOOD)
-    result = CliRunner().invoke(app, [
-        "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
-        "--out", str(out), "--force", "--set", f"embed.cache_dir={cache}", *extra,
-    ])
-    manifest = json.loads((out / "run_manifest.json").read_text()) if (out / "run_manifest.json").is_file() else {}
-    return result.exit_code, result.output, manifest
-
 
 @pytest.mark.slow
-def test_damaged_segment_and_cluster_cache_entries_are_misses_with_a_note(tmp_path: Path, repo_dir: Path) -> None:
+def test_damaged_segment_and_cluster_cache_entries_are_misses_with_a_note(tmp_path: Path, run_small) -> None:  # type: ignore[no-untyped-def]
     cache, out = tmp_path / "cache", tmp_path / "out"
-    code, output, first = _run(tmp_path, repo_dir, cache, out)
+    code, output, first = run_small(out, cache)
     assert code == 0, output
     entries = [*cache.glob("segments/*.npz"), *cache.glob("clusters/*.npz")]
     assert {p.parent.name for p in entries} == {"segments", "clusters"}
     for path in entries:  # a truncated copy, a disk error: not a zip any more
         path.write_bytes(path.read_bytes()[:40])
 
-    code, output, second = _run(tmp_path, repo_dir, cache, out)
+    code, output, second = run_small(out, cache)
     assert code == 0, output
     assert "Traceback" not in output
     damaged = [n for n in second["notes"] if "damaged" in n]
     assert len(damaged) == 2 and all(str(cache) in n for n in damaged)
     assert second["counts"] == first["counts"]
 
-    code, output, third = _run(tmp_path, repo_dir, cache, out)  # rebuilt: no note any more
+    code, output, third = run_small(out, cache)  # rebuilt: no note any more
     assert code == 0 and not [n for n in third["notes"] if "damaged" in n]
 
 

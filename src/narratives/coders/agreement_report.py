@@ -333,7 +333,7 @@ def _locate(unit: Candidate, source_of: Mapping[str, str], texts: Mapping[str, s
 def _sources(project: Mapping[str, str], wanted: set[str], documents: Mapping[str, str]) -> dict[str, str]:
     """doc_id → the project source holding it: the source of that name, else the one with its text."""
     out = {doc: doc for doc in wanted if doc in project}
-    by_text = {text.lstrip("\ufeff"): name for name, text in project.items()}
+    by_text = {text: name for name, text in project.items()}
     for doc in wanted - set(out):
         text = documents.get(doc)
         if text is not None and text in by_text:

@@ -332,11 +332,10 @@ class ProjectSelection:
 @dataclass(frozen=True)
 class ReturnedProject:
     """A ``.qdpx`` back from a QDA tool: its selections, the source texts (LF line ends, no
-    byte-order mark) by source name, its users, and the units narratives listed as shown."""
+    byte-order mark) by source name, and the units narratives listed as shown."""
 
     selections: tuple[ProjectSelection, ...]
     sources: dict[str, str]
-    users: tuple[str, ...]
     shown_units: tuple[str, ...] | None
 
 
@@ -406,8 +405,7 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
         description = next((c.text or "" for c in _children(root, "Description")), "")
         listed = next((line.removeprefix(_UNITS_LINE).split() for line in description.splitlines()
                        if line.startswith(_UNITS_LINE)), None)
-    return ReturnedProject(tuple(out), texts, tuple(n for n in users.values() if n),
-                           tuple(listed) if listed is not None else None)
+    return ReturnedProject(tuple(out), texts, tuple(listed) if listed is not None else None)
 
 
 def _lf_positions(text: str, plain: str, start: int, end: int, name: str) -> tuple[int, int]:

@@ -201,10 +201,11 @@ def _transcripts_by_majority(
     by_id = {doc_id: (file, entry) for file, doc_id, entry in jobs}
     transcripts = sum(d.kind == "transcript" for d in documents)
     given = {doc_id: entry.kind for doc_id, (_, entry) in by_id.items() if entry is not None and entry.kind}
-    labelled = sum(
-        d.kind == "other" and d.doc_id not in given and has_standard_label(d.text.split("\n")) for d in documents
-    )
-    if transcripts + labelled < max(2, len(documents) / 2):
+    labelled = {
+        d.doc_id for d in documents
+        if d.kind == "other" and d.doc_id not in given and has_standard_label(d.text.split("\n"))
+    }
+    if transcripts + len(labelled) < max(2, len(documents) / 2):
         return documents, []
     out: list[Document] = []
     reread: list[str] = []
@@ -214,7 +215,7 @@ def _transcripts_by_majority(
         if document.kind != "other" or document.doc_id in given:
             out.append(document)
             continue
-        if has_standard_label(document.text.split("\n")):
+        if document.doc_id in labelled:
             try:
                 document = load_document(file, doc_id=document.doc_id, kind="transcript",
                                          metadata=entry.metadata if entry else None,
@@ -229,7 +230,7 @@ def _transcripts_by_majority(
     notes = []
     if reread:
         notes.append(
-            f"{len(reread)} file(s) with few speaker labels were read as transcripts, as {transcripts + labelled} "
+            f"{len(reread)} file(s) with few speaker labels were read as transcripts, as {transcripts + len(labelled)} "
             f"of the {len(documents)} documents have speaker turns ({listing(reread)}); set kind in the manifest "
             "if that is wrong"
         )

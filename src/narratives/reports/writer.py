@@ -37,7 +37,7 @@ def write_reports(
     """Write all reports to ``out_dir`` (replacing it if it exists) and return its path."""
     from narratives.align.codebook import codebook_to_yaml
     from narratives.reports.page.build import write_report
-    from narratives.reports.run_dir import file_hashes
+    from narratives.reports.run_dir import file_hashes, load_run
     from narratives.reports.run_manifest import build_run_manifest
 
     reset_peak()
@@ -59,7 +59,7 @@ def write_reports(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         # from the files just written, exactly as `narratives report` rebuilds it
-        write_report(staging, figures=result.config.report.figures)
+        write_report(load_run(staging, verify=False), figures=result.config.report.figures)
     return out
 
 

@@ -10,6 +10,8 @@ passage is a window of ``passage_sentences`` consecutive sentences.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -31,14 +33,14 @@ a PDF text layer in one block) is cut first at the last sentence end before the 
 at the last space: spaCy refuses texts over its ``max_length`` and needs memory in proportion."""
 
 
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*\s")
+
+
 def pieces(text: str, start: int, end: int, limit: int = PIECE_CHARS) -> Iterator[tuple[int, int]]:
     """``[start, end)`` of ``text`` as consecutive ranges of at most ``limit`` characters."""
-    import re
-
-    sentence_end = re.compile(r"[.!?…][\"”’)\]]*\s")
     while end - start > limit:
         window = text[start : start + limit]
-        cut = max((m.end() for m in sentence_end.finditer(window, limit // 2)), default=0)
+        cut = max((m.end() for m in _SENTENCE_END.finditer(window, limit // 2)), default=0)
         if not cut:
             cut = window.rfind(" ", limit // 2) + 1 or limit
         yield start, start + cut
@@ -106,14 +108,10 @@ class _Quotes:
     can hold a whole file's sentences, and counting from its start each time is quadratic)."""
 
     def __init__(self, text: str, start: int, end: int) -> None:
-        import re
-
         self.positions = [m.start() for m in re.finditer('"', text[start:end])]
         self.start = start
 
     def before(self, offset: int) -> int:
-        from bisect import bisect_left
-
         return bisect_left(self.positions, offset - self.start)
 
 
