@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: install browser demo test lint bench bench-align bench-learning clean-demo
+.PHONY: install browser qda-tools demo test lint bench bench-align bench-learning clean-demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,21 @@ browser:
 	      || echo "could not install chromium: the browser tests will be skipped"; \
 	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
 
+# QualCoder (../shared/tools/qualcoder, a real QDA tool) is driven by tests/coders/test_qualcoder.py
+# in its own environment, so PyQt6 never enters the product's. Without it those tests skip with a reason.
+QC_VENV  := .venv-qualcoder
+QC_STAMP := $(QC_VENV)/.installed
+QC_PKGS  := PyQt6==6.11.0 qtawesome==1.4.2 pymupdf==1.26.7 Pillow==12.0.0
+
+$(QC_STAMP): Makefile
+	@if [ -d ../shared/tools/qualcoder/src ]; then \
+	  { test -x $(QC_VENV)/bin/python || $(PYTHON) -m venv $(QC_VENV); } && \
+	  $(QC_VENV)/bin/python -m pip install --quiet $(QC_PKGS) && touch $(QC_STAMP) \
+	  || echo "could not install QualCoder's packages: the QualCoder tests will be skipped"; \
+	else echo "../shared/tools/qualcoder is absent: the QualCoder tests will be skipped"; fi
+
+qda-tools: $(QC_STAMP)
+
 demo: $(STAMP)
 	$(VENV)/bin/narratives run corpora/demo \
 		--manifest corpora/demo/manifest.csv \
@@ -38,7 +53,7 @@ demo: $(STAMP)
 	@echo
 	@echo "Read the report: $(DEMO_OUT)/report.html  (file://$(abspath $(DEMO_OUT))/report.html)"
 
-test: $(STAMP) browser
+test: $(STAMP) browser qda-tools
 	$(PY) -m pytest
 
 # Speed and scale (issue 6): the demo and 20 Newsgroups at 10k and 30k sentences, cold, warm and
