@@ -270,6 +270,16 @@ def export(
     sample: Annotated[
         int | None, typer.Option("--sample", min=1, help="At most N units, spread over codes.")
     ] = None,
+    sample_random: Annotated[
+        int | None, typer.Option("--sample-random", min=1, help="A uniform random sample of N coded segments "
+                                 "(unassigned ones included), to verify for `narratives prevalence`.")
+    ] = None,
+    strata: Annotated[
+        str | None, typer.Option("--strata", help="With --sample-random: draw within each value of this "
+                                 "metadata column, in proportion.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for sampling and shuffles (default: the run's).")
+                    ] = None,
     deidentify: Annotated[
         bool, typer.Option("--deidentify", help="Replace names of people, places, institutions with [PERSON] etc.")
     ] = False,
@@ -288,9 +298,12 @@ def export(
     who = [c.strip() for c in (coders or "").split(",") if c.strip()]
     result = export_run(
         run_dir, to.lower().lstrip("."), out, coders=who, blind=blind, units=units,  # type: ignore[arg-type]
-        sample=sample, deidentify=deidentify, names=names, deidentify_map=deidentify_map, force=force,
+        sample=sample, sample_random=sample_random, strata=strata, seed=seed, deidentify=deidentify, names=names,
+        deidentify_map=deidentify_map, force=force,
     )
-    what = "codebook" if to.lower().lstrip(".") == "qdc" else f"{result.units} candidate quotes"
+    what = ("codebook" if to.lower().lstrip(".") == "qdc" else
+            f"a random sample of {result.sample.n} of {result.sample.population} coded segments, seed "
+            f"{result.sample.seed}" if result.sample else f"{result.units} candidate quotes")
     for path in result.files:
         typer.echo(f"wrote {path} ({what})")
     if deidentify:
@@ -329,6 +342,38 @@ def agreement(
     if target is not None:
         report.write(target)
     print_agreement(report, Console(), out=target)
+
+
+@app.command()
+@_friendly_errors
+def prevalence(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run's output directory (narratives run --out).", show_default=False)
+    ],
+    verified: Annotated[
+        list[Path], typer.Option("--verified", help="A verified random sample: the filled-in file(s) of "
+                                 "`export --sample-random`, or a CSV with segment_id and code.", show_default=False)
+    ],
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Also per group of this metadata column (repeatable).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write prevalence.csv and prevalence.json here.")
+                   ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out directory.")] = False,
+) -> None:
+    """Theme shares corrected by a coder's verified random sample, with 95% intervals
+    (prediction-powered inference): what to report instead of the machine's raw counts."""
+    from rich.console import Console
+
+    from narratives.cli.summary import print_prevalence
+    from narratives.prevalence.report import measure_prevalence
+    from narratives.reports.atomic import check_output_dir
+
+    target = check_output_dir(out, force) if out is not None else None
+    report = measure_prevalence(run_dir, verified, by or ())
+    if target is not None:
+        report.write(target)
+    print_prevalence(report, Console(), out=target)
 
 
 @codebook_app.command("validate")

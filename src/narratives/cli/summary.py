@@ -1,4 +1,4 @@
-"""What ``narratives run``, ``evaluate`` and ``agreement`` print when they finish."""
+"""What ``narratives run``, ``evaluate``, ``agreement`` and ``prevalence`` print when they finish."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from narratives.coders.agreement_report import AgreementReport
     from narratives.evaluation import Evaluation
+    from narratives.prevalence.report import PrevalenceReport
     from narratives.result import RunResult
 
 
@@ -185,3 +186,31 @@ def print_agreement(report: AgreementReport, console: Console, *, out: Path | No
     if out is not None:
         console.print(f"\n[bold green]Report written to {out}/[/] (pairs, per_code, precision, disagreements, "
                       "examples.csv for --examples, summary.json)", highlight=False, soft_wrap=True)
+
+
+def print_prevalence(report: PrevalenceReport, console: Console, *, out: Path | None = None) -> None:
+    """Overall theme shares: the machine's, the corrected one with its interval, and what would narrow it."""
+    from narratives.prevalence.table import PPI
+
+    verified = report.verified
+    console.print(f"\n[bold]{len(verified.codes)} verified segments[/] by {', '.join(verified.coders)} "
+                  f"({verified.sample or 'sample not recorded'})", highlight=False)
+    table = Table("theme", "segments", "machine", "corrected [95% interval]", "verified",
+                  title="Share of coded segments per theme, corrected by the verified random sample")
+    rows = report.prevalence.table
+    for row in rows[(rows["breakdown"] == "overall") & (rows["level"] == "theme")].itertuples():
+        corrected = (f"{row.share:.1%} [{row.low:.1%}, {row.high:.1%}]" if row.method == PPI
+                     else f"{row.share:.1%} (machine labels, not verified)")
+        table.add_row(str(row.code), f"{row.n_segments:,}", f"{row.machine_share:.1%}", corrected,
+                      str(row.n_verified))
+    console.print(table)
+    widest = report.prevalence.widest
+    if widest:
+        n = widest["n_for_5_points"]
+        console.print(f"Widest interval: {widest['code']} ±{float(widest['half_width']):.1%} "  # type: ignore[arg-type]
+                      f"on {widest['n_verified']} verified segments; about {n} verified at random would bring it "
+                      "under ±5 points.", highlight=False, soft_wrap=True)
+    for note in verified.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    if out is not None:
+        console.print(f"\n[bold green]Written to {out}/[/] (prevalence.csv, prevalence.json)", highlight=False)

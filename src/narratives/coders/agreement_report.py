@@ -301,7 +301,7 @@ def decisions_from_project(
                 if best is None or overlap > best[0] or (overlap == best[0] and code == u.code):
                     best = (overlap, code)
         code = NONE_CODE if best is None else best[1]
-        kind: DecisionKind = "reject" if best is None else "accept" if code == u.code else "recode"
+        kind: DecisionKind = "accept" if code == u.code else "reject" if best is None else "recode"
         original = by_id.get(u.unit_id, u)
         out.append(CoderDecision(who, u.unit_id, code, kind, u.code, "", str(path), u.text, original.doc_id))
     document_of = {source: doc for doc, source in source_of.items()}

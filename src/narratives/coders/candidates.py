@@ -16,7 +16,7 @@ __all__ = ["CONTEXT_CHARS", "Units", "candidates"]
 CONTEXT_CHARS = 200
 """Characters of surrounding text shown to coders on each side of a quote."""
 
-Units = Literal["quotes", "assigned"]
+Units = Literal["quotes", "assigned", "coded"]
 
 
 def _text(value: object) -> str:
@@ -39,15 +39,19 @@ def candidates(run: SavedRun, units: Units = "quotes") -> list[Candidate]:
     """Candidates in a stable order (document, then offset).
 
     ``"quotes"``: the run's candidate quotes (``quotes.csv``: the top quotes per theme);
-    ``"assigned"``: every coded segment with a theme (``segments.csv``), for a full check.
+    ``"assigned"``: every coded segment with a theme (``segments.csv``), for a full check;
+    ``"coded"``: every coded segment, those the machine left unassigned included (proposed
+    code ``none``): the population a random verification sample is drawn from.
     """
     if units == "quotes":
         frame = run.quotes
     elif units == "assigned":
         seg = run.segments
         frame = seg[(seg["status"] == "coded") & seg["theme"].notna() & (seg["theme"] != "unassigned")]
+    elif units == "coded":
+        frame = run.segments[run.segments["status"] == "coded"]
     else:
-        raise InputError(f"unknown units '{units}'; use 'quotes' or 'assigned'")
+        raise InputError(f"unknown units '{units}'; use 'quotes', 'assigned' or 'coded'")
     attributes = _segment_attributes(run)
     out: dict[str, Candidate] = {}
     for row in frame.to_dict("records"):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from narratives import __version__
 from narratives.align.codebook import slugify
 from narratives.coders.candidates import Units, candidates
-from narratives.coders.records import Candidate
+from narratives.coders.records import Candidate, RandomSample
 from narratives.errors import InputError, OutputExistsError
 from narratives.models import Document
 from narratives.reports.spreadsheet import csv_row
@@ -35,6 +35,8 @@ class ExportResult:
     units: int
     replacements: int = 0
     map_file: Path | None = None
+    sample: RandomSample | None = None
+    """How a ``sample_random`` export was drawn."""
 
 
 def _targets(out: Path, fmt: Format, coders: Sequence[str]) -> list[tuple[str | None, Path]]:
@@ -63,6 +65,27 @@ def _sample(units: list[Candidate], n: int | None, seed: int) -> list[Candidate]
     return sorted(picked, key=lambda c: (c.doc_id, c.start, c.unit_id))
 
 
+def _random_sample(units: list[Candidate], n: int, seed: int, strata: str) -> list[Candidate]:
+    """``n`` units drawn uniformly at random without replacement; with ``strata``, each value of that
+    metadata column gets its share of ``n`` in proportion to its size (largest remainders), drawn
+    uniformly within it. In document order."""
+    rng = random.Random(f"random-sample:{seed}")
+    if n >= len(units):
+        return list(units)
+    if not strata:
+        picked = rng.sample(units, n)
+    else:
+        groups: dict[str, list[Candidate]] = {}
+        for u in units:
+            groups.setdefault(u.metadata.get(strata, ""), []).append(u)
+        quotas = {g: n * len(members) / len(units) for g, members in groups.items()}
+        take = {g: int(q) for g, q in quotas.items()}
+        for g in sorted(quotas, key=lambda g: (-(quotas[g] - take[g]), g))[: n - sum(take.values())]:
+            take[g] += 1
+        picked = [u for g in sorted(groups) for u in rng.sample(groups[g], take[g])]
+    return sorted(picked, key=lambda c: (c.doc_id, c.start, c.unit_id))
+
+
 def export_run(
     run_dir: Path,
     fmt: Format,
@@ -72,6 +95,8 @@ def export_run(
     blind: bool = False,
     units: Units = "quotes",
     sample: int | None = None,
+    sample_random: int | None = None,
+    strata: str | None = None,
     deidentify: bool = False,
     names: Path | None = None,
     deidentify_map: Path | None = None,
@@ -82,6 +107,11 @@ def export_run(
 
     Existing files are never overwritten without ``force`` (a coder's filled-in sheet may
     be there). ``seed`` (default: the run's seed) fixes sampling and per-coder shuffles.
+
+    ``sample_random``: a uniform random sample of that many of the run's coded segments
+    (unassigned ones included), optionally stratified by the metadata column ``strata``, for
+    ``narratives prevalence``; the file records how it was drawn. ``sample`` instead spreads
+    units over codes, which suits learning and agreement but not prevalence.
     """
     from narratives.coders.refi import export_codebook_qdc
     from narratives.coders.sheets import coder_order
@@ -109,7 +139,20 @@ def export_run(
         targets[0][1].parent.mkdir(parents=True, exist_ok=True)
         return ExportResult((export_codebook_qdc(run.codebook, targets[0][1], origin=origin),), 0)
 
-    chosen = _sample(candidates(run, units), sample, seed)
+    drawn: RandomSample | None = None
+    if sample_random is not None:
+        if sample is not None:
+            raise InputError("--sample and --sample-random are two different samples; give one")
+        population = candidates(run, "coded")
+        if strata and not any(strata in u.metadata for u in population):
+            known = sorted({k for u in population for k in u.metadata})
+            raise InputError(f"--strata {strata}: no such attribute in the run; known: {', '.join(known) or 'none'}")
+        chosen = _random_sample(population, sample_random, seed, strata or "")
+        drawn = RandomSample(len(chosen), len(population), seed, strata or "")
+    else:
+        if strata:
+            raise InputError("--strata applies to --sample-random")
+        chosen = _sample(candidates(run, units), sample, seed)
     if not chosen:
         what = "candidate quotes (try --units assigned for every coded segment)" if units == "quotes" else (
             "coded segments")
@@ -142,28 +185,39 @@ def export_run(
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         try:
             _write_one(fmt, partial, run, ordered, documents=documents, coder=coder, blind=blind, origin=origin,
-                       deidentify=deidentify)
+                       deidentify=deidentify, sample=drawn)
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
         written.append(path)
-    return ExportResult(tuple(written), len(chosen), replacements, deidentify_map if deidentify else None)
+    return ExportResult(tuple(written), len(chosen), replacements, deidentify_map if deidentify else None, drawn)
+
+
+def _what(run: SavedRun, ordered: Sequence[Candidate], sample: RandomSample | None, blind: bool) -> str:
+    hidden = ", blind (the machine's proposal is hidden)" if blind else ""
+    if sample is None:
+        return f"Candidate quotes from the narratives run in {run.path}: {len(ordered)} units{hidden}."
+    within = f", in proportion within each {sample.strata}" if sample.strata else ""
+    return (f"A uniform random sample of {sample.n} of the {sample.population} coded segments of the narratives "
+            f"run in {run.path}{within}{hidden}, for `narratives prevalence`: judge every row, including those "
+            "where the machine proposes 'none' (accept: no code fits; recode: the code that fits).")
 
 
 def _write_one(fmt: Format, path: Path, run: SavedRun, ordered: Sequence[Candidate], *,
-               documents: dict[str, Document], coder: str | None, blind: bool, origin: str, deidentify: bool) -> None:
+               documents: dict[str, Document], coder: str | None, blind: bool, origin: str, deidentify: bool,
+               sample: RandomSample | None) -> None:
     from narratives.coders.refi import export_project
     from narratives.coders.sheets import write_csv, write_xlsx
 
     if fmt == "qdpx":
-        export_project(run, ordered, path, documents=documents, coder=coder, blind=blind, origin=origin)
+        export_project(run, ordered, path, documents=documents, coder=coder, blind=blind, origin=origin,
+                       sample=sample)
     elif fmt == "csv":
-        write_csv(path, ordered, run.codebook, blind=blind)
+        write_csv(path, ordered, run.codebook, blind=blind, sample=sample)
     else:
         about = {
             "coder": coder or "",
-            "what": f"Candidate quotes from the narratives run in {run.path}: {len(ordered)} units"
-            + (", blind (the machine's proposal is hidden)" if blind else "") + ".",
+            "what": _what(run, ordered, sample, blind),
             "how to fill": (
                 "For each row choose a code in 'code' (the Codebook sheet defines them; 'none' when no code fits)."
                 if blind else
@@ -178,4 +232,6 @@ def _write_one(fmt: Format, path: Path, run: SavedRun, ordered: Sequence[Candida
             "de-identified": "yes" if deidentify else "no",
             "exported by": origin,
         }
-        write_xlsx(path, ordered, run.codebook, blind=blind, about=about)
+        if sample is not None:
+            about["sample"] = str(sample)
+        write_xlsx(path, ordered, run.codebook, blind=blind, about=about, sample=sample)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["NONE_CODE", "Candidate", "CoderDecision", "DecisionKind"]
+__all__ = ["NONE_CODE", "Candidate", "CoderDecision", "DecisionKind", "RandomSample"]
 
 NONE_CODE = "none"
 """A coder's code for a unit that fits no codebook entry (a rejected proposal, not recoded)."""
@@ -38,7 +38,9 @@ class Candidate:
 
     @property
     def code(self) -> str:
-        return self.subtheme or self.theme
+        """The proposed code: the subtheme, else the theme; :data:`NONE_CODE` when the machine left
+        the segment unassigned (only a random sample of every coded segment shows such units)."""
+        return NONE_CODE if self.theme == "unassigned" else self.subtheme or self.theme
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +64,35 @@ class CoderDecision:
     document: str = ""
     question: str = ""
     """What the passage answers, when the file says (a question column)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RandomSample:
+    """How a verification sample was drawn: ``n`` of the run's ``population`` coded segments,
+    uniformly at random with ``seed`` (within each value of ``strata``, in proportion, when set).
+
+    Written into every row of the sheet (column ``sample``) and the project's description, so
+    that ``narratives prevalence`` can tell a random sample from hand-picked quotes."""
+
+    n: int
+    population: int
+    seed: int
+    strata: str = ""
+
+    PREFIX = "random"
+
+    def __str__(self) -> str:
+        strata = f" strata={self.strata}" if self.strata else ""
+        return f"{self.PREFIX} n={self.n} of={self.population} seed={self.seed}{strata}"
+
+    @classmethod
+    def parse(cls, text: str) -> RandomSample | None:
+        """The record in ``text`` (as ``str()`` writes it), or ``None`` when it is not one."""
+        words = text.split()
+        if not words or words[0] != cls.PREFIX:
+            return None
+        values = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+        try:
+            return cls(int(values["n"]), int(values["of"]), int(values["seed"]), values.get("strata", ""))
+        except (KeyError, ValueError):
+            return None

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from narratives.coders.records import Candidate
+from narratives.coders.records import NONE_CODE, Candidate, RandomSample
 from narratives.coders.safe_files import check_zip, parse_xml, read_member
 from narratives.errors import CodebookError, InputError
 from narratives.models import Codebook, Document, Theme
@@ -49,6 +49,8 @@ _PALETTE = ("#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 _UNITS_LINE = "narratives units: "
 """Start of the project description line listing the units the project shows, by id."""
+_SAMPLE_LINE = "narratives sample: "
+"""Start of the project description line recording how a random verification sample was drawn."""
 _ID_LINE = "narratives id: "
 """Start of the description line that carries a code's narratives id through other tools."""
 
@@ -103,6 +105,9 @@ def _variable_type(values: Iterable[str]) -> str:
 
 
 def _note(c: Candidate, model: str, created: str) -> str:
+    if c.code == NONE_CODE:
+        return (f"narratives found no code for this passage (best score {c.score:.3f}; model {model}; run of "
+                f"{created}). Segment {c.unit_id}. Leave it uncoded if no code fits, or code the selection.")
     code = f"{c.theme} / {c.subtheme}" if c.subtheme else c.theme
     return (
         f"Proposed by narratives: {code}, score {c.score:.3f} (model {model}; run of {created}). "
@@ -120,6 +125,7 @@ def export_project(
     coder: str | None = None,
     blind: bool = False,
     origin: str,
+    sample: RandomSample | None = None,
 ) -> Path:
     """Write a ``.qdpx`` project: codebook, users, variables, cases, sources, selections.
 
@@ -193,6 +199,8 @@ def export_project(
                 SubElement(sel, "Description").text = f"Segment {u.unit_id}: code this selection."
                 continue
             SubElement(sel, "Description").text = _note(u, run.model, created)
+            if u.code == NONE_CODE:  # the machine proposes no code: code the selection if one fits
+                continue
             coding = SubElement(sel, "Coding", guid=guid("coding", u.unit_id, u.code), creatingUser=machine,
                                 creationDateTime=created)
             SubElement(coding, "CodeRef", targetGUID=code_ids[u.code])
@@ -206,6 +214,7 @@ def export_project(
         # which units were shown survives tools that rename selections and replace GUIDs (QualCoder keeps
         # the project memo): a proposal whose coding is gone on return was rejected
         f"{_UNITS_LINE}{' '.join(u.unit_id for u in units)}"
+        + (f"\n{_SAMPLE_LINE}{sample}" if sample is not None else "")
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -337,6 +346,8 @@ class ReturnedProject:
     selections: tuple[ProjectSelection, ...]
     sources: dict[str, str]
     shown_units: tuple[str, ...] | None
+    sample: RandomSample | None = None
+    """How the units were drawn, when they are a random verification sample."""
 
 
 def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
@@ -405,7 +416,9 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
         description = next((c.text or "" for c in _children(root, "Description")), "")
         listed = next((line.removeprefix(_UNITS_LINE).split() for line in description.splitlines()
                        if line.startswith(_UNITS_LINE)), None)
-    return ReturnedProject(tuple(out), texts, tuple(listed) if listed is not None else None)
+        drawn = next((RandomSample.parse(line.removeprefix(_SAMPLE_LINE)) for line in description.splitlines()
+                      if line.startswith(_SAMPLE_LINE)), None)
+    return ReturnedProject(tuple(out), texts, tuple(listed) if listed is not None else None, drawn)
 
 
 def _lf_positions(text: str, plain: str, start: int, end: int, name: str) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from narratives.coders.records import NONE_CODE, Candidate, CoderDecision, DecisionKind
+from narratives.coders.records import NONE_CODE, Candidate, CoderDecision, DecisionKind, RandomSample
 from narratives.errors import InputError
 from narratives.models import Codebook
 from narratives.reports.spreadsheet import csv_row, restore, write_xlsx_rows
@@ -24,6 +24,7 @@ from narratives.reports.spreadsheet import csv_row, restore, write_xlsx_rows
 __all__ = ["DECISIONS", "coder_order", "read_decisions", "sheet_rows", "write_csv", "write_xlsx"]
 
 DECISIONS = ("accept", "reject", "recode")
+NONE_LABEL = "None of the codebook"
 _ATTRIBUTE_LIMIT = 6
 
 
@@ -41,8 +42,10 @@ def _attributes(units: Sequence[Candidate]) -> list[str]:
     return keys[:_ATTRIBUTE_LIMIT]
 
 
-def sheet_rows(units: Sequence[Candidate], codebook: Codebook, *, blind: bool) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows shared by the CSV and the spreadsheet."""
+def sheet_rows(units: Sequence[Candidate], codebook: Codebook, *, blind: bool,
+               sample: RandomSample | None = None) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows shared by the CSV and the spreadsheet; a random sample's record in a last
+    ``sample`` column of every row."""
     attrs = _attributes(units)
     header = ["unit_id", "document", "source", "speaker", *attrs, "context_before", "quote", "context_after"]
     if blind:
@@ -57,14 +60,20 @@ def sheet_rows(units: Sequence[Candidate], codebook: Codebook, *, blind: bool) -
         if blind:
             row += ["", ""]
         else:
-            row += [u.code, codebook.get(u.code).label, round(u.score, 3), "", "", ""]
+            label = NONE_LABEL if u.code == NONE_CODE else codebook.get(u.code).label
+            row += [u.code, label, round(u.score, 3), "", "", ""]
+        if sample is not None:
+            row.append(str(sample))
         rows.append(row)
+    if sample is not None:
+        header.append("sample")
     return header, rows
 
 
-def write_csv(path: Path, units: Sequence[Candidate], codebook: Codebook, *, blind: bool) -> Path:
+def write_csv(path: Path, units: Sequence[Candidate], codebook: Codebook, *, blind: bool,
+              sample: RandomSample | None = None) -> Path:
     """Plain CSV (UTF-8 with a byte-order mark, so spreadsheet programs read accents right)."""
-    header, rows = sheet_rows(units, codebook, blind=blind)
+    header, rows = sheet_rows(units, codebook, blind=blind, sample=sample)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(csv_row(header))
@@ -73,7 +82,8 @@ def write_csv(path: Path, units: Sequence[Candidate], codebook: Codebook, *, bli
 
 
 def write_xlsx(
-    path: Path, units: Sequence[Candidate], codebook: Codebook, *, blind: bool, about: dict[str, str]
+    path: Path, units: Sequence[Candidate], codebook: Codebook, *, blind: bool, about: dict[str, str],
+    sample: RandomSample | None = None,
 ) -> Path:
     """An ``.xlsx`` with drop-downs, frozen header, widths and wrapped text."""
     from openpyxl import Workbook
@@ -81,7 +91,7 @@ def write_xlsx(
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    header, rows = sheet_rows(units, codebook, blind=blind)
+    header, rows = sheet_rows(units, codebook, blind=blind, sample=sample)
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -110,7 +120,7 @@ def write_xlsx(
         ["id", "level", "label", "definition", "include", "exclude", "keywords"],
         *([e.id, "theme" if e.parent is None else f"subtheme of {e.parent}", e.label, e.definition,
            e.include, e.exclude, ", ".join(e.keywords)] for e in codebook.entries),
-        [NONE_CODE, "", "None of the codebook", "The quote fits no code in this codebook.", "", "", ""],
+        [NONE_CODE, "", NONE_LABEL, "The quote fits no code in this codebook.", "", "", ""],
     ])
     for letter, width in zip("ABCDEFG", (30, 34, 34, 70, 40, 40, 30), strict=True):
         cb.column_dimensions[letter].width = width
@@ -155,7 +165,7 @@ def write_xlsx(
 # ------------------------------------------------------------------------------ reading
 
 
-def _read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
+def read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
     """Rows of the first sheet (or the CSV) as strings, and the About sheet's key/values."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -210,7 +220,7 @@ def read_decisions(path: Path, codebook: Codebook, coder: str | None = None) -> 
     """
     from narratives.align.codebook import code_index, find_code
 
-    rows, about = _read_table(path)
+    rows, about = read_table(path)
     who = coder or about.get("coder") or path.stem
     index = code_index(codebook)
     if rows and "unit_id" not in rows[0]:
@@ -250,6 +260,10 @@ def read_decisions(path: Path, codebook: Codebook, coder: str | None = None) -> 
         if decision in ("accept", "accepted", "yes", "y"):
             kind, code = "accept", code_of(proposed, n, "proposed_code")
         elif decision in ("reject", "rejected", "no", "n"):
+            if not recode and proposed.lower() == NONE_CODE:
+                raise InputError(
+                    f"{path}: row {n}: rejecting the proposal 'none' says a code fits; choose it in recode_to"
+                )
             kind, code = ("recode", code_of(recode, n, "recode_to")) if recode else ("reject", NONE_CODE)
         elif decision in ("recode", "recoded"):
             if not recode:

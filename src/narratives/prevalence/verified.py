@@ -1,0 +1,180 @@
+"""A coder's verified random sample, read back: which codes each sampled segment carries.
+
+Accepted from a filled-in sheet or CSV written by ``narratives export --sample-random`` (every row
+records how the sample was drawn), a ``.qdpx`` project of such a sample back from a QDA tool, or
+any CSV with ``segment_id`` and ``code`` columns (``code`` may be ``none``; several rows may give
+one segment several codes), which is taken as a uniform random sample on the user's word.
+
+Hand-picked units — the run's top quotes, ``--sample`` spread over codes — are refused: shares
+computed from them would be biased, and no interval could say by how much.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from narratives.coders.records import NONE_CODE, CoderDecision, RandomSample
+from narratives.errors import InputError
+
+if TYPE_CHECKING:
+    from narratives.reports.run_dir import SavedRun
+
+__all__ = ["VerifiedSample", "read_verified"]
+
+SEGMENT_COLUMNS = ("segment_id", "unit_id", "id")
+
+
+@dataclass(frozen=True)
+class VerifiedSample:
+    """Each verified segment's codes (empty: no code fits), and where they came from."""
+
+    codes: dict[str, frozenset[str]]
+    sample: RandomSample | None
+    """How the sample was drawn, when the files record it."""
+    files: tuple[str, ...]
+    coders: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def read_verified(paths: Sequence[Path], run: SavedRun) -> VerifiedSample:
+    """The verified sample in ``paths`` for ``run``.
+
+    Raises:
+        InputError: a file is not a random sample, was drawn from another run, names segments the
+            run does not code, or holds an unknown code; the message names the file and the fix.
+    """
+    if not paths:
+        raise InputError("no --verified file given; export a random sample with --sample-random N and fill it in")
+    coded = run.segments[run.segments["status"] == "coded"]
+    population = set(coded["segment_id"].astype(str))
+    decisions: list[CoderDecision] = []
+    samples: dict[str, RandomSample | None] = {}
+    notes: list[str] = []
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"{path}: verified file not found; check the path")
+        found, sample, note = _read_one(path, run)
+        samples[str(path)] = sample
+        notes.extend(note)
+        unknown = sorted({d.unit_id for d in found} - population)
+        if unknown:
+            raise InputError(
+                f"{path}: {len(unknown)} segment(s) are not coded segments of the run in {run.path}: "
+                f"{', '.join(unknown[:5])}{' …' if len(unknown) > 5 else ''}; verify a sample drawn from this run"
+            )
+        if sample is not None and sample.population != len(population):
+            raise InputError(
+                f"{path}: the sample was drawn from {sample.population} coded segments, but the run in {run.path} "
+                f"has {len(population)}; it comes from another run. Draw a new sample from this run"
+            )
+        decisions.extend(found)
+    drawn = {s for s in samples.values() if s is not None}
+    if len(drawn) > 1:
+        raise InputError(
+            "the verified files come from different samples ("
+            + "; ".join(f"{p}: {s}" for p, s in samples.items() if s is not None)
+            + "); give the files of one sample"
+        )
+    sample = next(iter(drawn), None)
+    codes, split = _majority(decisions)
+    if split:
+        notes.append(f"{split} segment(s) verified by several coders who disagree: each code counts where most "
+                     "of the segment's coders gave it")
+    if sample is not None and len(codes) < sample.n:
+        notes.append(
+            f"{sample.n - len(codes)} of the {sample.n} sampled segments are not verified yet; the intervals use "
+            f"the {len(codes)} that are, which is right only if which rows were left is unrelated to what they say "
+            "(a coder who stopped partway down the sheet, not one who skipped hard rows)"
+        )
+    coders = tuple(sorted({d.coder for d in decisions}))
+    return VerifiedSample(codes, sample, tuple(str(p) for p in paths), coders, tuple(notes))
+
+
+def _read_one(path: Path, run: SavedRun) -> tuple[list[CoderDecision], RandomSample | None, list[str]]:
+    suffix = path.suffix.lower()
+    if suffix == ".qdpx":
+        return _read_project(path, run)
+    if suffix not in (".xlsx", ".csv"):
+        raise InputError(f"{path}: give a filled-in .xlsx, .csv or .qdpx from `narratives export --sample-random`")
+    from narratives.coders.sheets import read_decisions, read_table
+
+    rows, about = read_table(path)
+    header = set(rows[0]) if rows else set()
+    if "unit_id" not in header:
+        return _read_plain(path, rows, run), None, [
+            f"{path} does not say how its segments were chosen; it is taken as a uniform random sample of the "
+            "run's coded segments (if it is not, the intervals are wrong)"
+        ]
+    records = {r.get("sample", "") for r in rows} | ({about["sample"]} if "sample" in about else set())
+    parsed = {RandomSample.parse(r) for r in records if r}
+    if not parsed or None in parsed:
+        raise InputError(
+            f"{path}: these are not a random sample (a sheet of the run's candidate quotes or of --sample is chosen "
+            "by score or spread over codes, and shares from it would be biased). Export a random sample with "
+            "`narratives export RUN --sample-random N` and verify that"
+        )
+    if len(parsed) > 1:
+        raise InputError(
+            f"{path}: rows from different samples ({', '.join(sorted(records))}); keep one sample per file"
+        )
+    return read_decisions(path, run.codebook), parsed.pop(), []
+
+
+def _read_project(path: Path, run: SavedRun) -> tuple[list[CoderDecision], RandomSample | None, list[str]]:
+    from narratives.coders.agreement_report import decisions_from_project
+    from narratives.coders.candidates import candidates
+    from narratives.coders.refi import read_project
+
+    sample = read_project(path, run.codebook).sample
+    if sample is None:
+        raise InputError(
+            f"{path}: this project is not a random sample (its description has no 'narratives sample:' line). "
+            "Export one with `narratives export RUN --to qdpx --sample-random N`"
+        )
+    documents = {d.doc_id: d.text for d in run.documents.values()}
+    found = decisions_from_project(path, run.codebook, candidates(run, "coded"), documents=documents)
+    own = [d for d in found if d.kind == "code"]
+    notes = [f"{path}: {len(own)} coding(s) on passages outside the sample are left out"] if own else []
+    return [d for d in found if d.kind != "code"], sample, notes
+
+
+def _read_plain(path: Path, rows: list[dict[str, str]], run: SavedRun) -> list[CoderDecision]:
+    from narratives.align.codebook import code_index, find_code
+
+    lower = {h.lower(): h for h in rows[0]} if rows else {}
+    seg = next((lower[c] for c in SEGMENT_COLUMNS if c in lower), None)
+    code = lower.get("code")
+    if seg is None or code is None:
+        raise InputError(f"{path}: needs a 'segment_id' and a 'code' column (code 'none' where no code fits)")
+    index = code_index(run.codebook)
+    out = []
+    for n, row in enumerate(rows, start=2):
+        segment, value = row.get(seg, "").strip(), row.get(code, "").strip()
+        if not segment:
+            continue
+        if not value:
+            raise InputError(f"{path}: row {n}: segment {segment} has no code; give one, or 'none'")
+        found = NONE_CODE if value.lower() == NONE_CODE else find_code(index, value)
+        if found is None:
+            raise InputError(f"{path}: row {n}: code '{value}' is not in the run's codebook; use an id or 'none'")
+        out.append(CoderDecision(path.stem, segment, found, "code", source_file=str(path)))
+    return out
+
+
+def _majority(decisions: Sequence[CoderDecision]) -> tuple[dict[str, frozenset[str]], int]:
+    """Per segment, the codes most of its coders gave (each coder's codes on a segment count once)."""
+    by_segment: dict[str, dict[str, set[str]]] = {}
+    for d in decisions:
+        by_segment.setdefault(d.unit_id, {}).setdefault(d.coder, set()).add(d.code)
+    out: dict[str, frozenset[str]] = {}
+    split = 0
+    for segment, coders in by_segment.items():
+        votes = Counter(c for codes in coders.values() for c in codes - {NONE_CODE})
+        out[segment] = frozenset(c for c, k in votes.items() if 2 * k > len(coders))
+        split += len({frozenset(v - {NONE_CODE}) for v in coders.values()}) > 1
+    return out, split
+
