@@ -35,11 +35,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.learning import folds, run_method, usability  # noqa: E402
-from benchmarks.readme import replace_section  # noqa: E402
-from narratives.config import RunConfig, load_config  # noqa: E402
-from narratives.embed import build_embedder  # noqa: E402
-from narratives.prevalence.estimator import ppi_share  # noqa: E402
+from benchmarks.learning import folds, run_method, usability
+from benchmarks.readme import replace_section
+
+from narratives.config import RunConfig, load_config
+from narratives.embed import build_embedder
+from narratives.prevalence.estimator import ppi_share
 
 REPO = Path(__file__).resolve().parents[1]
 HEADING = "## Prevalence from a verified sample (issue 15)"

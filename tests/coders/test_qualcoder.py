@@ -138,3 +138,33 @@ def test_crlf_urdu_and_emoji_survive_qualcoder_both_ways(special_run: Path, qual
     coded = run.segments[run.segments["status"] == "coded"]
     precision = report.precision.set_index(["coder", "proposed_code"]).loc[(back.stem, "(all)")]
     assert precision.judged == precision.accepted == len(coded)
+
+
+def test_a_random_sample_verified_in_qualcoder_feeds_prevalence(demo_run, qualcoder: QualCoder,
+                                                                tmp_path: Path) -> None:
+    """The verification sample as a QualCoder project: the coder unmarks one proposal and codes one
+    passage the machine left unassigned; `narratives prevalence` reads QualCoder's export as the
+    sample it is, with both changes."""
+    from narratives.prevalence import measure_prevalence
+
+    _, run_dir = demo_run
+    run = load_run(run_dir)
+    drawn = export_run(run_dir, "qdpx", tmp_path / "verify.qdpx", sample_random=40, seed=5)
+    sample = run.segments.set_index("segment_id").loc[
+        [u for u in run.segments["segment_id"] if u in _sample_ids(drawn.files[0])]]
+    proposed = sample[sample["theme"] != "unassigned"].iloc[0]
+    empty = sample[sample["theme"] == "unassigned"].iloc[0]
+    code = next(e for e in run.codebook.entries if e.parent)
+    account = qualcoder(drawn.files[0], tmp_path / "qc", reject=[proposed.text],
+                        add=[[empty.doc_id, empty.text, code.label]])
+    (back,) = (Path(p) for p in account["exported"])
+    report = measure_prevalence(run_dir, [back])
+    assert report.verified.sample == drawn.sample and len(report.verified.codes) == 40
+    assert report.verified.codes[proposed.name] == frozenset()
+    assert report.verified.codes[empty.name] == frozenset({code.id})
+
+
+def _sample_ids(qdpx: Path) -> set[str]:
+    with zipfile.ZipFile(qdpx) as zf:
+        project = etree.fromstring(zf.read("project.qde"))
+    return {sel.get("name") for sel in project.iter("{urn:QDA-XML:project:1.0}PlainTextSelection")}
