@@ -85,3 +85,11 @@ def test_sample_size_for_five_points_shrinks_the_interval_to_five_points() -> No
     assert first.half_width > 0.05 and need > 60
     later = ppi_share(truth[:need], machine[:need], machine)
     assert later.half_width == pytest.approx(0.05, abs=0.012)
+
+
+def test_planned_sample_size_is_the_textbook_385_for_a_large_corpus() -> None:
+    from narratives.prevalence.estimator import planned_sample_size
+
+    assert planned_sample_size([0.1, 0.5, 0.2], 10**9) == 385  # 1.96² · ¼ / 0.05²
+    assert planned_sample_size([0.1, 0.5], 1000) == 278  # the finite-population correction
+    assert planned_sample_size([0.2], 5) == 5  # never more than the corpus

@@ -135,3 +135,14 @@ def test_cli_export_sample_then_prevalence(demo_run, tmp_path) -> None:
     assert done.exit_code == 0, done.output
     assert "corrected" in done.output and "under ±5 points" in done.output
     assert (tmp_path / "p" / "prevalence.csv").is_file() and (tmp_path / "p" / "prevalence.json").is_file()
+
+
+def test_report_marks_machine_shares_and_says_how_many_to_verify(demo_run) -> None:
+    from narratives.prevalence.estimator import planned_sample_size
+
+    _, run_dir = demo_run
+    coded = load_run(run_dir).segments.query("status == 'coded'")
+    need = planned_sample_size(coded["theme"].value_counts(normalize=True).to_numpy(), len(coded))
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "Share (machine labels, not verified)" in page
+    assert f"--sample-random {need}</code>" in page and 200 < need < len(coded)

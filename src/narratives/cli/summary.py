@@ -36,11 +36,24 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
     overall = freq[(freq["breakdown"] == "overall") & (freq["level"] == "theme")]
     people = int(overall["group_participants"].max()) if len(overall) else 0
     table = Table("theme", *(["participants"] if people else []), "segments", "share", "documents",
-                  title="Themes (participants, then coded segments)" if people else "Themes (coded segments)")
+                  title="Themes (participants, then coded segments)" if people else "Themes (coded segments)",
+                  caption="share: machine labels, not verified")
     for row in overall.itertuples():
         table.add_row(str(row.theme), *([f"{row.participants} of {people}"] if people else []), str(row.segments),
                       f"{row.share:.1%}", str(row.documents))
     console.print(table)
+    if len(overall) and counts["coded_segments"]:
+        from narratives.prevalence.estimator import planned_sample_size
+
+        need = planned_sample_size(overall["share"], counts["coded_segments"])
+        check = ("A coder's check of all of them" if need >= counts["coded_segments"] else
+                 f"A coder's check of about {need:,} segments drawn at random")
+        console.print(
+            f"Shares are the machine's labels, not verified. {check} (narratives export {out} --to xlsx "
+            f"--sample-random {need} --out verify.xlsx) gives every theme a 95% interval within ±5 points, whatever "
+            "the machine's accuracy: then narratives prevalence.",
+            highlight=False, soft_wrap=True,
+        )
     candidates = result.topics_frame()
     candidates = candidates[candidates["candidate_new_theme"]]
     if len(candidates):

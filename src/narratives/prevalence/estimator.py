@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["Estimate", "Population", "ppi_share", "sample_size_for"]
+__all__ = ["Estimate", "Population", "planned_sample_size", "ppi_share", "sample_size_for"]
 
 Population = Literal["finite", "super"]
 Z95 = 1.959963984540054
@@ -135,3 +135,15 @@ def sample_size_for(estimate: Estimate, half_width: float = 0.05, z: float = Z95
     s2 = (estimate.std_error**2) * estimate.n_verified / fpc  # per-segment residual variance
     n0 = s2 * (z / half_width) ** 2
     return min(big_n, math.ceil(n0 / (1 + n0 / big_n)))
+
+
+def planned_sample_size(shares: ArrayLike, population: int, half_width: float = 0.05, z: float = Z95) -> int:
+    """Verified random segments that bring every share's 95% interval within ±``half_width`` before
+    any is verified: the verified sample's own interval at the share nearest one half (the
+    machine's labels, if they agree with the coder, only narrow it)."""
+    values = np.asarray(shares, dtype=float)
+    if population <= 0:
+        return 0
+    p = float(values[np.argmin(np.abs(values - 0.5))]) if len(values) else 0.5
+    n0 = z**2 * max(p * (1 - p), 0.01) / half_width**2
+    return min(population, math.ceil(n0 / (1 + n0 / population)))

@@ -109,6 +109,16 @@ def render_page(
     return env.get_template("report.html.j2").render(**context)
 
 
+def _verify_n(tables: ReportTables) -> int:
+    """Random segments to verify for every theme's share to be known within ±5 points."""
+    from narratives.prevalence.estimator import planned_sample_size
+
+    coded = tables.coded
+    if coded.empty:
+        return 0
+    return planned_sample_size(coded["theme"].value_counts(normalize=True).to_numpy(), len(coded))
+
+
 def glance(run: SavedRun, tables: ReportTables) -> dict[str, Any]:
     """The run at a glance: corpus, codebook, model, settings, timings, skipped files."""
     manifest = run.manifest
@@ -130,6 +140,7 @@ def glance(run: SavedRun, tables: ReportTables) -> dict[str, Any]:
         "assigned": len(coded) - unassigned,
         "unassigned": unassigned,
         "unassigned_share": unassigned / len(coded) if len(coded) else 0.0,
+        "verify_n": _verify_n(tables),
         "not_coded": [(str(k), int(v)) for k, v in not_coded.items()],
         "speakers": int(tables.segments.dropna(subset=["speaker"])[["doc_id", "speaker"]].drop_duplicates().shape[0]),
         "participants": int(coded["participant"].nunique()),
