@@ -267,9 +267,12 @@ def run(
         result.examples_source = str(examples)
     if before is not None:
         from narratives.reports.changes import compare_with
+        from narratives.reports.run_manifest import examples_record
 
         try:
-            result.changes = compare_with(result.segments_frame(), before)
+            result.changes = compare_with(result.segments_frame(), before, codebook=result.codebook,
+                                          config=result.config.model_dump(mode="json"),
+                                          examples=examples_record(result))
         except InputError as exc:
             if compare is not None:
                 raise

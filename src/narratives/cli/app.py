@@ -376,6 +376,32 @@ def prevalence(
     print_prevalence(report, Console(), out=target)
 
 
+@app.command()
+@_friendly_errors
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="The earlier run's output directory.", show_default=False)],
+    run_b: Annotated[Path, typer.Argument(help="The later run's output directory.", show_default=False)],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write diff.json and moved_segments.csv here.")
+                   ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out directory.")] = False,
+) -> None:
+    """What changed between two runs and why: codebook entries added, removed or reworded, examples,
+    settings, and the segments whose theme moved, with counts and shares per theme before and after."""
+    from rich.console import Console
+
+    from narratives.cli.summary import print_diff
+    from narratives.reports.atomic import check_output_dir
+    from narratives.reports.changes import diff_runs
+
+    target = check_output_dir(out, force) if out is not None else None
+    changes = diff_runs(run_a, run_b)
+    if target is not None:
+        from narratives.reports.changes import write_diff
+
+        write_diff(changes, target)
+    print_diff(changes, Console(), out=target)
+
+
 @codebook_app.command("validate")
 @_friendly_errors
 def codebook_validate(

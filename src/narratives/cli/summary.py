@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from narratives.coders.agreement_report import AgreementReport
     from narratives.evaluation import Evaluation
     from narratives.prevalence.report import PrevalenceReport
+    from narratives.reports.changes import RunChanges
     from narratives.result import RunResult
 
 
@@ -227,3 +228,28 @@ def print_prevalence(report: PrevalenceReport, console: Console, *, out: Path | 
         console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     if out is not None:
         console.print(f"\n[bold green]Written to {out}/[/] (prevalence.csv, prevalence.json)", highlight=False)
+
+
+def print_diff(changes: RunChanges, console: Console, *, out: Path | None = None, shown: int = 10) -> None:
+    """The headline, why, the themes before and after, and the first moved segments."""
+    console.print(f"\n[bold]{changes.headline()}[/]", highlight=False, soft_wrap=True)
+    reasons = changes.reasons()
+    for line in reasons or ["no codebook entry, example or setting differs (a new model or package version?)"]:
+        console.print(f"  • {line}", highlight=False, soft_wrap=True)
+    table = Table("theme", "before", "after", "gained", "lost", "share before → after",
+                  title="Coded segments per theme (segments in both runs)")
+    for t in changes.by_theme:
+        table.add_row(str(t["theme"]), str(t["before"]), str(t["after"]), str(t["gained"]), str(t["lost"]),
+                      f"{t['share_before']:.1%} → {t['share_after']:.1%}")
+    console.print(table)
+    for move in changes.moves[:shown]:
+        text = str(move.get("text", ""))
+        before = "/".join(str(v) for v in (move["from"], move["from_subtheme"]) if v)
+        after = "/".join(str(v) for v in (move["to"], move["to_subtheme"]) if v)
+        console.print(f"  {move['segment_id']}: {before} → {after}  "
+                      f"[dim]{text[:90]}{'…' if len(text) > 90 else ''}[/]", highlight=False, soft_wrap=True)
+    if len(changes.moves) > shown:
+        console.print(f"  … {len(changes.moves) - shown:,} more moved segments"
+                      + (" in moved_segments.csv" if out else " (--out writes them all)"), highlight=False)
+    if out is not None:
+        console.print(f"\n[bold green]Written to {out}/[/] (diff.json, moved_segments.csv)", highlight=False)

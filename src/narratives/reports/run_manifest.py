@@ -62,13 +62,7 @@ def build_run_manifest(
             "themes": len(result.codebook.themes),
             "entries": len(result.codebook.entries),
         },
-        "examples": {
-            "source": result.examples_source,
-            "sha256": _sha256(result.examples_source),
-            "accepted": sum(e.accepted for e in result.examples),
-            "rejected": sum(not e.accepted for e in result.examples),
-            **({"decisions": result.coders} if result.coders else {}),
-        },
+        "examples": examples_record(result),
         "aligner": result.aligner,
         "changes": result.changes.as_dict() if result.changes is not None else None,
         "documents": [
@@ -86,4 +80,15 @@ def build_run_manifest(
         "peak_memory_mb": result.peak_memory_mb,
         "backend": result.backend,
         "notes": result.notes,
+    }
+
+
+def examples_record(result: RunResult) -> dict[str, Any]:
+    """The examples a run learned from, as its manifest records them (``--compare`` reads this back)."""
+    return {
+        "source": result.examples_source,
+        "sha256": _sha256(result.examples_source),
+        "accepted": sum(e.accepted for e in result.examples),
+        "rejected": sum(not e.accepted for e in result.examples),
+        **({"decisions": result.coders} if result.coders else {}),
     }
