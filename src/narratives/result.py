@@ -31,7 +31,7 @@ TOPIC_COLUMNS = [
 TOPIC_MAP_COLUMNS = ["segment_id", "cluster", "x", "y"]
 QUOTE_COLUMNS = [
     "theme", "subtheme", "rank", "score", "doc_id", "kind", "source", "speaker", "start", "end", "text",
-    "context_before", "context_after", "segment_id",
+    "context_before", "context_after", "segment_id", "caption",
 ]
 
 
@@ -191,10 +191,14 @@ class RunResult(Plots):
 
     def quotes(self, theme: str | None = None) -> pd.DataFrame:
         """Top candidate quotes as a DataFrame, e.g. ``result.quotes("moral-residue")``."""
-        kinds = {d.doc_id: d.kind for d in self.corpus.documents}
+        from narratives.reports.quotes import caption
+
+        documents = {d.doc_id: d for d in self.corpus.documents}
         records = [
-            {**{c: getattr(q, c) for c in QUOTE_COLUMNS if c != "kind"}, "kind": kinds[q.doc_id],
-             "score": round(q.score, 4)}
+            {**{c: getattr(q, c) for c in QUOTE_COLUMNS if c not in ("kind", "caption")},
+             "kind": documents[q.doc_id].kind, "score": round(q.score, 4),
+             "caption": caption(self.corpus.speaker_metadata(documents[q.doc_id], q.speaker),
+                                kind=documents[q.doc_id].kind, speaker=q.speaker)}
             for q in self.quote_records(theme)
         ]
         return pd.DataFrame(records, columns=QUOTE_COLUMNS)

@@ -67,3 +67,15 @@ def test_frequencies_shares_add_up_and_exclude_uncoded() -> None:
     assert dict(zip(uk.theme, uk.segments, strict=True)) == {"pay": 1, "hours": 0, "unassigned": 1}
     sub = table[(table.level == "subtheme") & (table.breakdown == "overall")]
     assert list(sub.subtheme) == ["salary"] and sub.iloc[0]["segments"] == 1
+
+
+def test_quote_captions_read_as_a_paper_cites_them() -> None:
+    from narratives.reports.quotes import caption
+
+    person = {"participant": "P5", "country": "UK", "gender": "male", "specialty": "cardiology",
+              "years_abroad": "6", "date": "2025-06-10", "interviewer": "AM"}
+    assert caption(person, kind="transcript", speaker="P5") == "(P5, male, cardiology, UK)"
+    assert caption({"gender": "female"}, kind="transcript", speaker="Speaker 2") == "(Speaker 2, female)"
+    assert caption({"outlet": "Dawn", "date": "2024-05-01", "title": "Brain drain"}, kind="news",
+                   speaker=None) == "(Dawn, 2024-05-01)"
+    assert caption({}, kind="paper", speaker=None) == ""

@@ -8,7 +8,8 @@ duplicates (cosine >= 0.92) are never both chosen, and no document gives more th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +19,28 @@ from narratives.types import Vectors
 
 NEAR_DUPLICATE = 0.92
 PREFERRED_MIN_WORDS = 8
+
+CAPTION_FIRST = ("gender", "sex", "age", "specialty", "speciality", "profession", "role", "country")
+"""Attributes a paper's quote caption names first, in this order; others follow alphabetically."""
+NOT_IN_CAPTION = frozenset({"participant", "date", "title", "interviewer", "outlet", "file", "doc_id", "kind",
+                            "source", "id", "language", "session"})
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def caption(attributes: Mapping[str, str], *, kind: str, speaker: str | None) -> str:
+    """A caption a paper can put after a quote: "(P5, male, cardiology, UK)" for a participant —
+    the participant id, then the attributes that describe a person (numbers, which mean nothing
+    without their column's name, and dates are left out); "(Dawn, 2024-05-01)" for news or papers."""
+    values = {k: str(v).strip() for k, v in attributes.items() if str(v).strip()}
+    if kind == "transcript":
+        who = values.get("participant") or speaker
+        keys = [k for k in CAPTION_FIRST if k in values]
+        keys += sorted(k for k in values if k not in keys and k not in NOT_IN_CAPTION)
+        parts = [who, *(values[k] for k in keys if not _NUMBER.fullmatch(values[k]))]
+    else:
+        parts = [values.get("outlet") or values.get("title"), values.get("date")]
+    shown = [p for p in parts if p]
+    return f"({', '.join(shown)})" if shown else ""
 
 
 def context_around(text: str, start: int, end: int, chars: int) -> tuple[str, str]:

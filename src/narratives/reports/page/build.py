@@ -175,6 +175,7 @@ def theme_sections(run: SavedRun, tables: ReportTables) -> list[dict[str, Any]]:
     context_chars = int(run.manifest.get("config", {}).get("report", {}).get("context_chars", 160))
     attributes = tables.attributes()
     coded = tables.coded
+    captions = _captions(tables)
     counts = frequencies(tables).set_index(["theme", "subtheme"])  # the numbers the charts show
     labels = {t.id: t.label for t in run.codebook.entries}
     sections = []
@@ -182,7 +183,8 @@ def theme_sections(run: SavedRun, tables: ReportTables) -> list[dict[str, Any]]:
         in_theme = coded[coded["theme"] == theme.id]
         quotes = run.quotes[run.quotes["theme"] == theme.id].sort_values("rank", kind="stable")
         cards = [
-            _card(row, run.documents.get(str(row["doc_id"])), labels, attributes, context_chars, candidate=True)
+            _card(row, run.documents.get(str(row["doc_id"])), labels, attributes, context_chars, candidate=True,
+                  caption=captions.get(str(row["segment_id"]), ""))
             for _, row in quotes.iterrows()
         ]
         chosen = set(quotes["segment_id"])
@@ -190,7 +192,8 @@ def theme_sections(run: SavedRun, tables: ReportTables) -> list[dict[str, Any]]:
             ["score", "segment_id"], ascending=[False, True], kind="stable"
         ).head(MORE_PER_THEME)
         more = [
-            _card(row, run.documents.get(str(row["doc_id"])), labels, attributes, context_chars, candidate=False)
+            _card(row, run.documents.get(str(row["doc_id"])), labels, attributes, context_chars, candidate=False,
+                  caption=captions.get(str(row["segment_id"]), ""))
             for _, row in rest.iterrows()
         ]
         subthemes = [
@@ -208,9 +211,23 @@ def theme_sections(run: SavedRun, tables: ReportTables) -> list[dict[str, Any]]:
     return sections
 
 
+def _captions(tables: ReportTables) -> dict[str, str]:
+    """Each coded segment's caption, from its own (speaker's) attributes in ``segments.csv``."""
+    from narratives.reports.quotes import caption
+
+    coded = tables.coded
+    columns = [*tables.metadata_columns(), *(["participant"] if "participant" in tables.segments.columns else [])]
+    out = {}
+    for row in coded[["segment_id", "kind", "speaker", *columns]].to_dict("records"):
+        values = {c: str(row[c]) for c in columns if not pd.isna(row[c])}
+        speaker = None if pd.isna(row["speaker"]) else str(row["speaker"])
+        out[str(row["segment_id"])] = caption(values, kind=str(row["kind"]), speaker=speaker)
+    return out
+
+
 def _card(
     row: pd.Series, document: Document | None, labels: dict[str, str], attributes: Iterable[str],
-    context_chars: int, *, candidate: bool,
+    context_chars: int, *, candidate: bool, caption: str = "",
 ) -> dict[str, Any]:
     """One quote as the page shows it: highlighted in context, with where it comes from."""
     start, end = int(row["start"]), int(row["end"])
@@ -245,6 +262,7 @@ def _card(
         "subtheme": labels.get(subtheme, subtheme) if subtheme else None,
         "candidate": candidate,
         "rank": int(row["rank"]) if candidate and "rank" in row else None,
+        "caption": caption,
         "citation": f"{speaker + ', ' if speaker else ''}{file_name}, characters {start}–{end} ({segment_id})",
     }
 
