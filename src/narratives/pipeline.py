@@ -201,6 +201,7 @@ def run(
     config: RunConfig | str | Path | None = None,
     examples: str | Path | Sequence[Example] | None = None,
     compare: str | Path | None = None,
+    verified: Sequence[str | Path] = (),
     force: bool = False,
     follow_links: bool = False,
     progress: bool = False,
@@ -222,6 +223,9 @@ def run(
         examples: coded passages to learn from: a CSV (``text, code`` and optionally
             ``decision, recode_to, coder, document``; see :mod:`narratives.coders.coded`)
             or :class:`Example` records. Each round of verification improves the next run.
+        verified: a coder's verified random sample (from ``narratives export --sample-random`` on
+            a run with the same segments): the reports add shares corrected by it, with 95%
+            intervals (``prevalence.csv``; :mod:`narratives.prevalence`). Needs ``out``.
         compare: a finished run's folder to compare themes with; by default the run that ``out``
             replaces (with ``force``), if any. The result's ``changes`` say how many segments moved.
         force: replace an existing output directory.
@@ -236,7 +240,13 @@ def run(
     from narratives.align import load_codebook
     from narratives.coders.coded import load_examples
 
-    read = [*inputs, *(p for p in (codebook, manifest, participants, examples, config) if isinstance(p, (str, Path)))]
+    read = [*inputs, *verified,
+            *(p for p in (codebook, manifest, participants, examples, config) if isinstance(p, (str, Path)))]
+    if verified and out is None:
+        raise InputError("--verified corrects the shares in the run's reports: give --out too")
+    for path in verified:
+        if not Path(path).is_file():
+            raise InputError(f"{path}: verified file not found; check the path")
     out_dir = check_output_dir(out, force, inputs=read, results_marker="run_manifest.json") if out is not None else None
     meter = StageMeter()
     if not isinstance(config, RunConfig):
@@ -265,6 +275,7 @@ def run(
         )
     if isinstance(examples, (str, Path)):
         result.examples_source = str(examples)
+    result.verified = tuple(str(p) for p in verified)
     if before is not None:
         from narratives.reports.changes import compare_with
         from narratives.reports.run_manifest import examples_record

@@ -146,3 +146,47 @@ def test_report_marks_machine_shares_and_says_how_many_to_verify(demo_run) -> No
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "Share (machine labels, not verified)" in page
     assert f"--sample-random {need}</code>" in page and 200 < need < len(coded)
+
+
+def test_uncertain_sample_is_for_learning_not_for_prevalence(demo_run, tmp_path) -> None:
+    """The least sure segments, spread over codes and documents; `prevalence` refuses them."""
+    _, run_dir = demo_run
+    coded = load_run(run_dir).segments.query("status == 'coded'").set_index("segment_id")
+    sheet = export_run(run_dir, "csv", tmp_path / "u.csv", sample_uncertain=40).files[0]
+    with sheet.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 40 and "sample" not in rows[0]
+    picked = coded.loc[[r["unit_id"] for r in rows]]
+    assert picked["score"].median() < coded["score"].median()
+    assert len({r["proposed_code"] for r in rows}) >= 8 and picked["doc_id"].value_counts().max() <= 2 * -(-40 // 18)
+    _fill(sheet, lambda row: {"decision": "accept"})
+    with pytest.raises(InputError, match="not a random sample"):
+        measure_prevalence(run_dir, [sheet])
+
+
+def test_run_with_a_verified_sample_shows_corrected_shares(tmp_path, repo_dir, cache_dir, interview_text) -> None:
+    """A re-run given the verified sample of an earlier run of the same corpus: its summary and
+    report show each theme's corrected share with its interval, and prevalence.csv is in the run."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "p2.txt").write_text(interview_text, encoding="utf-8")
+    common = ["--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
+              "--set", f"embed.cache_dir={cache_dir}", "--set", "align.method=calibrated"]
+    runner = CliRunner()
+    first = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "run-1"), *common])
+    assert first.exit_code == 0, first.output
+    assert "not verified" in first.output
+    sheet = export_run(tmp_path / "run-1", "csv", tmp_path / "verify.csv", sample_random=10).files[0]
+    _fill(sheet, lambda row: {"decision": "accept"})
+    second = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "run-2"), "--verified", str(sheet),
+                                 *common])
+    assert second.exit_code == 0, second.output
+    assert "corrected" in second.output and "Shares are the machine's labels, not verified" not in second.output
+    run = load_run(tmp_path / "run-2")
+    assert run.prevalence is not None and list(run.prevalence.columns) == COLUMNS
+    assert run.manifest["files"]["prevalence.csv"] and run.manifest["prevalence"]["run"] == str(tmp_path / "run-2")
+    page = (tmp_path / "run-2" / "report.html").read_text(encoding="utf-8")
+    assert "Share, corrected [95% interval]" in page and "Corrected shares combine" in page
+    missing = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "run-3"), "--verified",
+                                  str(tmp_path / "nope.csv"), *common])
+    assert missing.exit_code == 2 and "nope.csv" in missing.output and not (tmp_path / "run-3").exists()

@@ -118,6 +118,10 @@ def run(
         list[str] | None,
         typer.Option("--by", help="Metadata column to break frequencies down by (repeatable)."),
     ] = None,
+    verified: Annotated[
+        list[Path] | None, typer.Option("--verified", help="A verified random sample (export --sample-random, "
+                                        "filled in): the reports add corrected shares with 95% intervals.")
+    ] = None,
     compare: Annotated[
         Path | None,
         typer.Option("--compare", help="A finished run to compare themes with [default: the run --out replaces]."),
@@ -160,7 +164,7 @@ def run(
 
     result = run_pipeline(
         inputs, codebook, out=out, manifest=manifest, participants=participants, config=cfg, examples=examples,
-        compare=compare, force=force,
+        compare=compare, verified=verified or (), force=force,
         follow_links=follow_links, progress=not quiet and sys.stderr.isatty(), on_stage=stage,
     )
     if quiet:
@@ -278,6 +282,10 @@ def export(
         str | None, typer.Option("--strata", help="With --sample-random: draw within each value of this "
                                  "metadata column, in proportion.")
     ] = None,
+    sample_uncertain: Annotated[
+        int | None, typer.Option("--sample-uncertain", min=1, help="The N coded segments the aligner is least "
+                                 "sure of, spread over codes and documents: to judge for the next --examples.")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for sampling and shuffles (default: the run's).")
                     ] = None,
     deidentify: Annotated[
@@ -298,7 +306,8 @@ def export(
     who = [c.strip() for c in (coders or "").split(",") if c.strip()]
     result = export_run(
         run_dir, to.lower().lstrip("."), out, coders=who, blind=blind, units=units,  # type: ignore[arg-type]
-        sample=sample, sample_random=sample_random, strata=strata, seed=seed, deidentify=deidentify, names=names,
+        sample=sample, sample_random=sample_random, strata=strata, sample_uncertain=sample_uncertain, seed=seed,
+        deidentify=deidentify, names=names,
         deidentify_map=deidentify_map, force=force,
     )
     what = ("codebook" if to.lower().lstrip(".") == "qdc" else

@@ -36,14 +36,18 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
     freq = result.theme_frequencies(by=[])
     overall = freq[(freq["breakdown"] == "overall") & (freq["level"] == "theme")]
     people = int(overall["group_participants"].max()) if len(overall) else 0
-    table = Table("theme", *(["participants"] if people else []), "segments", "share", "documents",
+    corrected = _corrected_shares(result)
+    table = Table("theme", *(["participants"] if people else []), "segments", "share",
+                  *(["corrected [95% interval]"] if corrected else []), "documents",
                   title="Themes (participants, then coded segments)" if people else "Themes (coded segments)",
-                  caption="share: machine labels, not verified")
+                  caption="share: machine labels; corrected: by the verified random sample" if corrected
+                  else "share: machine labels, not verified")
     for row in overall.itertuples():
         table.add_row(str(row.theme), *([f"{row.participants} of {people}"] if people else []), str(row.segments),
-                      f"{row.share:.1%}", str(row.documents))
+                      f"{row.share:.1%}", *([corrected.get(str(row.theme), "")] if corrected else []),
+                      str(row.documents))
     console.print(table)
-    if len(overall) and counts["coded_segments"]:
+    if len(overall) and counts["coded_segments"] and not corrected:
         from narratives.prevalence.estimator import planned_sample_size
 
         need = planned_sample_size(overall["share"], counts["coded_segments"])
@@ -81,6 +85,18 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
         console.print(f"  {out / name}", highlight=False, soft_wrap=True)
     console.print(f"\n[bold]Read the report:[/] {(out / 'report.html').resolve().as_uri()}", highlight=False,
                   soft_wrap=True)
+
+
+def _corrected_shares(result: RunResult) -> dict[str, str]:
+    """Theme → "23.1% [17.0%, 29.2%]" from ``run --verified`` (empty without a verified sample)."""
+    from narratives.prevalence.table import PPI
+
+    table = result.prevalence
+    if table is None:
+        return {}
+    rows = table[(table["breakdown"] == "overall") & (table["level"] == "theme")]
+    return {str(r.code): f"{r.share:.1%} [{r.low:.1%}, {r.high:.1%}]" if r.method == PPI else "not verified"
+            for r in rows.itertuples()}
 
 
 def _print_coding(result: RunResult, console: Console) -> None:

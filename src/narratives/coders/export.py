@@ -86,6 +86,29 @@ def _random_sample(units: list[Candidate], n: int, seed: int, strata: str) -> li
     return sorted(picked, key=lambda c: (c.doc_id, c.start, c.unit_id))
 
 
+def _uncertain_sample(units: list[Candidate], n: int) -> list[Candidate]:
+    """The ``n`` units the aligner is least sure of (lowest score), spread over proposed codes
+    (round-robin, ``none`` included) and documents (at most twice a document's even share)."""
+    if n >= len(units):
+        return list(units)
+    by_code: dict[str, list[Candidate]] = {}
+    for u in sorted(units, key=lambda c: (c.score, c.unit_id)):
+        by_code.setdefault(u.code, []).append(u)
+    cap = 2 * -(-n // max(1, len({u.doc_id for u in units})))
+    per_doc: dict[str, int] = {}
+    picked: list[Candidate] = []
+    while len(picked) < n and any(by_code.values()):
+        for code in sorted(by_code):
+            queue = by_code[code]
+            while queue and per_doc.get(queue[0].doc_id, 0) >= cap:
+                queue.pop(0)
+            if queue and len(picked) < n:
+                unit = queue.pop(0)
+                picked.append(unit)
+                per_doc[unit.doc_id] = per_doc.get(unit.doc_id, 0) + 1
+    return sorted(picked, key=lambda c: (c.doc_id, c.start, c.unit_id))
+
+
 def export_run(
     run_dir: Path,
     fmt: Format,
@@ -97,6 +120,7 @@ def export_run(
     sample: int | None = None,
     sample_random: int | None = None,
     strata: str | None = None,
+    sample_uncertain: int | None = None,
     deidentify: bool = False,
     names: Path | None = None,
     deidentify_map: Path | None = None,
@@ -112,6 +136,8 @@ def export_run(
     (unassigned ones included), optionally stratified by the metadata column ``strata``, for
     ``narratives prevalence``; the file records how it was drawn. ``sample`` instead spreads
     units over codes, which suits learning and agreement but not prevalence.
+    ``sample_uncertain``: the coded segments the aligner is least sure of, spread over codes and
+    documents, for the next ``--examples`` round (never for prevalence: they are not random).
     """
     from narratives.coders.refi import export_codebook_qdc
     from narratives.coders.sheets import coder_order
@@ -140,9 +166,13 @@ def export_run(
         return ExportResult((export_codebook_qdc(run.codebook, targets[0][1], origin=origin),), 0)
 
     drawn: RandomSample | None = None
-    if sample_random is not None:
-        if sample is not None:
-            raise InputError("--sample and --sample-random are two different samples; give one")
+    if sum(x is not None for x in (sample, sample_random, sample_uncertain)) > 1:
+        raise InputError("--sample, --sample-random and --sample-uncertain are different samples; give one")
+    if sample_uncertain is not None:
+        if strata:
+            raise InputError("--strata applies to --sample-random")
+        chosen = _uncertain_sample(candidates(run, "coded"), sample_uncertain)
+    elif sample_random is not None:
         population = candidates(run, "coded")
         if strata and not any(strata in u.metadata for u in population):
             known = sorted({k for u in population for k in u.metadata})

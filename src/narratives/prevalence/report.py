@@ -7,12 +7,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from narratives.errors import InputError
 from narratives.prevalence.table import Prevalence, prevalence_table
 from narratives.prevalence.verified import VerifiedSample, read_verified
 
-__all__ = ["METHOD_NOTE", "PrevalenceReport", "measure_prevalence"]
+if TYPE_CHECKING:
+    from narratives.reports.run_dir import SavedRun
+
+__all__ = ["METHOD_NOTE", "PrevalenceReport", "measure_prevalence", "prevalence_of"]
 
 METHOD_NOTE = (
     "share of coded segments carrying each code: the machine's labels on every coded segment, corrected by "
@@ -46,14 +50,19 @@ class PrevalenceReport:
 
     def write(self, out: Path) -> Path:
         from narratives.reports.atomic import staged_directory
-        from narratives.reports.spreadsheet import write_csv_frame
 
         with staged_directory(out) as staging:
-            write_csv_frame(self.prevalence.table, staging / "prevalence.csv", index=False)
-            (staging / "prevalence.json").write_text(
-                json.dumps(self.summary(), indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-            )
+            self.write_files(staging)
         return out
+
+    def write_files(self, folder: Path) -> None:
+        """``prevalence.csv`` and ``prevalence.json`` into ``folder`` (a run's, for ``run --verified``)."""
+        from narratives.reports.spreadsheet import write_csv_frame
+
+        write_csv_frame(self.prevalence.table, folder / "prevalence.csv", index=False)
+        (folder / "prevalence.json").write_text(
+            json.dumps(self.summary(), indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
 
 
 def measure_prevalence(run_dir: Path, verified: Sequence[Path], by: Sequence[str] = ()) -> PrevalenceReport:
@@ -64,7 +73,11 @@ def measure_prevalence(run_dir: Path, verified: Sequence[Path], by: Sequence[str
     """
     from narratives.reports.run_dir import load_run
 
-    run = load_run(run_dir)
+    return prevalence_of(load_run(run_dir), verified, by)
+
+
+def prevalence_of(run: SavedRun, verified: Sequence[Path], by: Sequence[str] = ()) -> PrevalenceReport:
+    """:func:`measure_prevalence` for a run already read (``run --verified`` uses it while writing)."""
     sample = read_verified(verified, run)
     if not sample.codes:
         raise InputError(
@@ -75,4 +88,4 @@ def measure_prevalence(run_dir: Path, verified: Sequence[Path], by: Sequence[str
     except KeyError as exc:
         known = [c for c in run.segments.columns if c not in ("segment_id", "text", "start", "end")]
         raise InputError(f"--by {exc.args[0]}: no such column in the run; use one of: {', '.join(known)}") from None
-    return PrevalenceReport(table, sample, run_dir, tuple(by))
+    return PrevalenceReport(table, sample, run.path, tuple(by))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VerifiedSample", "read_verified"]
 
-SEGMENT_COLUMNS = ("segment_id", "unit_id", "id")
+_SEGMENT_ID_COLUMNS = ("segment_id", "id")
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def _read_plain(path: Path, rows: list[dict[str, str]], run: SavedRun) -> list[C
     from narratives.align.codebook import code_index, find_code
 
     lower = {h.lower(): h for h in rows[0]} if rows else {}
-    seg = next((lower[c] for c in SEGMENT_COLUMNS if c in lower), None)
+    seg = next((lower[c] for c in _SEGMENT_ID_COLUMNS if c in lower), None)
     code = lower.get("code")
     if seg is None or code is None:
         raise InputError(f"{path}: needs a 'segment_id' and a 'code' column (code 'none' where no code fits)")

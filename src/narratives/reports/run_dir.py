@@ -43,6 +43,8 @@ class SavedRun(Plots):
     topics: pd.DataFrame
     topic_map: pd.DataFrame
     """``segment_id, cluster, x, y`` of the segments on the topic map (empty when none was drawn)."""
+    prevalence: pd.DataFrame | None = None
+    """``prevalence.csv``: shares corrected by a verified random sample (``run --verified``), if any."""
 
     def report_tables(self) -> ReportTables:
         """The tables the report's charts and the ``plot_*`` methods are drawn from."""
@@ -127,6 +129,8 @@ def load_run(path: str | Path, *, verify: bool = True) -> SavedRun:
         quotes=quotes,
         topics=topics,
         topic_map=topic_map,
+        prevalence=_read_csv(run / "prevalence.csv", {"code": str, "group": str})
+        if (run / "prevalence.csv").is_file() else None,
     )
 
 
@@ -134,7 +138,7 @@ _REWRITE = "the run folder is damaged: run `narratives run` again to write it an
 
 RECORDED_FILES = (
     "segments.csv", "theme_frequencies.csv", "quotes.csv", "topics.csv", "topic_map.csv", "documents.jsonl",
-    "codebook.yaml",
+    "codebook.yaml", "prevalence.csv",
 )
 """The files whose sha256 ``run_manifest.json`` records (``files``), checked before a run folder is used."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,18 @@ def write_reports(
         (staging / "run_manifest.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+        if result.verified:  # corrected shares, from the tables just written (as `narratives prevalence`)
+            from narratives.prevalence.report import prevalence_of
+
+            corrected = replace(prevalence_of(load_run(staging, verify=False), [Path(p) for p in result.verified],
+                                              result.config.report.by), run_dir=out)
+            corrected.write_files(staging)
+            result.prevalence = corrected.prevalence.table
+            data["prevalence"] = corrected.summary()
+            data["files"] = file_hashes(staging)
+            (staging / "run_manifest.json").write_text(
+                json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
         # from the files just written, exactly as `narratives report` rebuilds it
         write_report(load_run(staging, verify=False), figures=result.config.report.figures)
     return out

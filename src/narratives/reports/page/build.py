@@ -109,6 +109,18 @@ def render_page(
     return env.get_template("report.html.j2").render(**context)
 
 
+def _corrected(run: SavedRun) -> dict[str, dict[str, Any]]:
+    """Theme (and ``unassigned``) → its corrected share and interval, from ``prevalence.csv``."""
+    from narratives.prevalence.table import PPI
+
+    table = run.prevalence
+    if table is None:
+        return {}
+    rows = table[(table["breakdown"] == "overall") & (table["level"] == "theme") & (table["method"] == PPI)]
+    return {str(r.code): {"share": float(r.share), "low": float(r.low), "high": float(r.high),
+                          "n": int(r.n_verified)} for r in rows.itertuples()}
+
+
 def _verify_n(tables: ReportTables) -> int:
     """Random segments to verify for every theme's share to be known within ±5 points."""
     from narratives.prevalence.estimator import planned_sample_size
@@ -141,6 +153,8 @@ def glance(run: SavedRun, tables: ReportTables) -> dict[str, Any]:
         "unassigned": unassigned,
         "unassigned_share": unassigned / len(coded) if len(coded) else 0.0,
         "verify_n": _verify_n(tables),
+        "corrected": _corrected(run),
+        "prevalence": manifest.get("prevalence"),
         "not_coded": [(str(k), int(v)) for k, v in not_coded.items()],
         "speakers": int(tables.segments.dropna(subset=["speaker"])[["doc_id", "speaker"]].drop_duplicates().shape[0]),
         "participants": int(coded["participant"].nunique()),
