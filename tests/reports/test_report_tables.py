@@ -182,3 +182,20 @@ def test_theme_frequencies_csv_puts_participants_before_segments() -> None:
     pay = frame[(frame["breakdown"] == "overall") & (frame["theme"] == "pay") & (frame["level"] == "theme")].iloc[0]
     # P1, and A and B of the focus group (the manifest's FG names a group of two speakers, not one person)
     assert (pay["participants"], pay["group_participants"], pay["segments"]) == (3, 4, 6)  # + the news segment
+
+
+def test_participants_confirmed_count_those_with_a_coder_checked_segment() -> None:
+    from narratives.reports.frequencies import theme_frequencies
+
+    tables = _study({"Canada": (4, 3)})
+    segments = tables.segments.copy()
+    segments["coded_by"] = "machine"
+    # Canada-0 and Canada-1 mention exams; a coder accepted Canada-0's, and one of Canada-3's pay segments
+    segments.loc[segments["segment_id"].isin(["Canada-0:s0000", "Canada-3:s0001", "Canada-3:s0002"]),
+                 "coded_by"] = "coder"
+    frame = theme_frequencies(segments, CODEBOOK, ["country"])
+    overall = frame[(frame["breakdown"] == "overall") & (frame["level"] == "theme")].set_index("theme")
+    assert overall.loc["exams", ["participants", "participants_confirmed"]].tolist() == [2, 1]
+    assert overall.loc["pay", ["participants", "participants_confirmed"]].tolist() == [4, 1]
+    without = theme_frequencies(tables.segments, CODEBOOK, [])
+    assert (without["participants_confirmed"] == 0).all()

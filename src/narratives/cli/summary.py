@@ -43,7 +43,9 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
                   caption="share: machine labels; corrected: by the verified random sample" if corrected
                   else "share: machine labels, not verified")
     for row in overall.itertuples():
-        table.add_row(str(row.theme), *([f"{row.participants} of {people}"] if people else []), str(row.segments),
+        confirmed = f" ({row.participants_confirmed} confirmed)" if row.participants_confirmed else ""
+        table.add_row(str(row.theme), *([f"{row.participants} of {people}{confirmed}"] if people else []),
+                      str(row.segments),
                       f"{row.share:.1%}", *([corrected.get(str(row.theme), "")] if corrected else []),
                       str(row.documents))
     console.print(table)

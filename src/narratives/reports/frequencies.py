@@ -18,16 +18,18 @@ from narratives.models import UNASSIGNED, Codebook
 COLUMNS = [
     "breakdown", "group", "level", "theme", "subtheme",
     "participants", "group_participants", "segments", "group_segments", "share",
-    "documents", "speakers", "few_participants",
+    "documents", "speakers", "few_participants", "participants_confirmed",
 ]
 """Participants first, as papers count: ``participants`` of ``group_participants`` in the group
-have at least one coded segment in the row's code; then ``segments`` of ``group_segments``."""
+have at least one coded segment in the row's code; then ``segments`` of ``group_segments``.
+``participants_confirmed`` of them have at least one such segment whose code a coder gave or
+accepted (``coded_by = coder``, from ``--examples``): mentions that rest on a checked quote."""
 
 FEW_PARTICIPANTS = 3
 """A group of transcripts with fewer participants than this describes individuals, not a
 group: ``few_participants`` is true and the report does not draw it as a share."""
 
-_NONE = (0, 0, 0, 0)
+_NONE = (0, 0, 0, 0, 0)
 
 
 def participant_keys(coded: pd.DataFrame) -> pd.Series:
@@ -48,8 +50,9 @@ def participant_keys(coded: pd.DataFrame) -> pd.Series:
     return keys
 
 
-def _counts(frame: pd.DataFrame, keys: list[str]) -> dict[object, tuple[int, int, int, int]]:
-    """Segments, documents, distinct (document, speaker) pairs and participants per value of ``keys``."""
+def _counts(frame: pd.DataFrame, keys: list[str]) -> dict[object, tuple[int, int, int, int, int]]:
+    """Segments, documents, distinct (document, speaker) pairs, participants, and participants with a
+    coder-confirmed segment, per value of ``keys``."""
     if frame.empty:
         return {}
     grouped = frame.groupby(keys, sort=False)
@@ -59,8 +62,11 @@ def _counts(frame: pd.DataFrame, keys: list[str]) -> dict[object, tuple[int, int
     spoken = frame[frame["speaker"].notna()]
     pairs = spoken["doc_id"].astype(str) + "\0" + spoken["speaker"].astype(str)
     speakers = pairs.groupby([spoken[k] for k in keys], sort=False).nunique()
+    checked = frame[frame["coded_by"] == "coder"] if "coded_by" in frame.columns else frame.iloc[:0]
+    confirmed = checked.groupby(keys, sort=False)["_participant"].nunique() if len(checked) else {}
     return {
-        key: (int(n), int(documents[key]), int(speakers.get(key, 0)), int(participants[key]))
+        key: (int(n), int(documents[key]), int(speakers.get(key, 0)), int(participants[key]),
+              int(confirmed.get(key, 0)) if len(checked) else 0)
         for key, n in segments.items()
     }
 
@@ -82,8 +88,8 @@ def _rows_for_group(frame: pd.DataFrame, codebook: Codebook, breakdown: str, gro
 
 
 def _row(breakdown: str, group: str, level: str, theme: str, subtheme: str,
-         counts: tuple[int, int, int, int], total: int, people: int) -> dict:
-    segments, documents, speakers, participants = counts
+         counts: tuple[int, int, int, int, int], total: int, people: int) -> dict:
+    segments, documents, speakers, participants, confirmed = counts
     return {
         "breakdown": breakdown,
         "group": group,
@@ -98,6 +104,7 @@ def _row(breakdown: str, group: str, level: str, theme: str, subtheme: str,
         "documents": documents,
         "speakers": speakers,
         "few_participants": 0 < people < FEW_PARTICIPANTS,
+        "participants_confirmed": confirmed,
     }
 
 

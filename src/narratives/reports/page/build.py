@@ -220,6 +220,7 @@ def theme_sections(run: SavedRun, tables: ReportTables) -> list[dict[str, Any]]:
             "include": theme.include, "exclude": theme.exclude,
             "segments": int(row["segments"]), "share": float(row["share"]),
             "participants": int(row["participants"]), "documents": int(row["documents"]),
+            "confirmed": int(row.get("participants_confirmed", 0)),
             "subthemes": subthemes, "quotes": cards, "more": more,
         })
     return sections

@@ -28,7 +28,7 @@ NOT_ATTRIBUTES = frozenset({
 MAX_GROUPS_KEPT = 6
 """A numeric attribute with more distinct values than this is bucketed into ranges."""
 NUMERIC_BUCKETS = 3
-NEEDED = ["status", "theme", "subtheme", "doc_id", "speaker", "kind", "participant"]
+NEEDED = ["status", "theme", "subtheme", "doc_id", "speaker", "kind", "participant", "coded_by"]
 """The columns ``theme_frequencies`` reads (a narrow frame is many times faster to filter)."""
 LITTLE_SEGMENTS = 5
 """A code with fewer coded segments than this has little evidence."""
@@ -137,7 +137,7 @@ def _frequencies(tables: ReportTables, column: str | None) -> pd.DataFrame:
     # the whole corpus always has its row per code, zeros included, even when nothing was coded
     for group in (["all"] if column is None else _ordered_groups(frame["_group"])):
         part = frame[frame["_group"] == group]
-        table = theme_frequencies(part[NEEDED], tables.codebook)
+        table = theme_frequencies(part[[c for c in NEEDED if c in part.columns]], tables.codebook)
         table = table[table["breakdown"] == "overall"].reset_index(drop=True)
         table["breakdown"], table["group"] = breakdown, str(group)
         rows.append(table)
