@@ -91,14 +91,12 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
 
 def _corrected_shares(result: RunResult) -> dict[str, str]:
     """Theme → "23.1% [17.0%, 29.2%]" from ``run --verified`` (empty without a verified sample)."""
-    from narratives.prevalence.table import PPI
+    from narratives.prevalence.table import PPI, interval_text, overall_themes
 
-    table = result.prevalence
-    if table is None:
+    if result.prevalence is None:
         return {}
-    rows = table[(table["breakdown"] == "overall") & (table["level"] == "theme")]
-    return {str(r.code): f"{r.share:.1%} [{r.low:.1%}, {r.high:.1%}]" if r.method == PPI else "not verified"
-            for r in rows.itertuples()}
+    return {str(r.code): interval_text(r.share, r.low, r.high) if r.method == PPI else "not verified"
+            for r in overall_themes(result.prevalence).itertuples()}
 
 
 def _print_coding(result: RunResult, console: Console) -> None:
@@ -222,16 +220,15 @@ def print_agreement(report: AgreementReport, console: Console, *, out: Path | No
 
 def print_prevalence(report: PrevalenceReport, console: Console, *, out: Path | None = None) -> None:
     """Overall theme shares: the machine's, the corrected one with its interval, and what would narrow it."""
-    from narratives.prevalence.table import PPI
+    from narratives.prevalence.table import PPI, interval_text, overall_themes
 
     verified = report.verified
     console.print(f"\n[bold]{len(verified.codes)} verified segments[/] by {', '.join(verified.coders)} "
                   f"({verified.sample or 'sample not recorded'})", highlight=False)
     table = Table("theme", "segments", "machine", "corrected [95% interval]", "verified",
                   title="Share of coded segments per theme, corrected by the verified random sample")
-    rows = report.prevalence.table
-    for row in rows[(rows["breakdown"] == "overall") & (rows["level"] == "theme")].itertuples():
-        corrected = (f"{row.share:.1%} [{row.low:.1%}, {row.high:.1%}]" if row.method == PPI
+    for row in overall_themes(report.prevalence.table).itertuples():
+        corrected = (interval_text(row.share, row.low, row.high) if row.method == PPI
                      else f"{row.share:.1%} (machine labels, not verified)")
         table.add_row(str(row.code), f"{row.n_segments:,}", f"{row.machine_share:.1%}", corrected,
                       str(row.n_verified))

@@ -168,9 +168,9 @@ def export_run(
     drawn: RandomSample | None = None
     if sum(x is not None for x in (sample, sample_random, sample_uncertain)) > 1:
         raise InputError("--sample, --sample-random and --sample-uncertain are different samples; give one")
+    if strata and sample_random is None:
+        raise InputError("--strata applies to --sample-random")
     if sample_uncertain is not None:
-        if strata:
-            raise InputError("--strata applies to --sample-random")
         chosen = _uncertain_sample(candidates(run, "coded"), sample_uncertain)
     elif sample_random is not None:
         population = candidates(run, "coded")
@@ -180,8 +180,6 @@ def export_run(
         chosen = _random_sample(population, sample_random, seed, strata or "")
         drawn = RandomSample(len(chosen), len(population), seed, strata or "")
     else:
-        if strata:
-            raise InputError("--strata applies to --sample-random")
         chosen = _sample(candidates(run, units), sample, seed)
     if not chosen:
         what = "candidate quotes (try --units assigned for every coded segment)" if units == "quotes" else (

@@ -133,8 +133,7 @@ def sample_size_for(estimate: Estimate, half_width: float = 0.05, z: float = Z95
         return estimate.n_verified
     fpc = max(1e-12, 1.0 - estimate.n_verified / big_n)
     s2 = (estimate.std_error**2) * estimate.n_verified / fpc  # per-segment residual variance
-    n0 = s2 * (z / half_width) ** 2
-    return min(big_n, math.ceil(n0 / (1 + n0 / big_n)))
+    return _finite(s2 * (z / half_width) ** 2, big_n)
 
 
 def planned_sample_size(shares: ArrayLike, population: int, half_width: float = 0.05, z: float = Z95) -> int:
@@ -145,5 +144,9 @@ def planned_sample_size(shares: ArrayLike, population: int, half_width: float = 
     if population <= 0:
         return 0
     p = float(values[np.argmin(np.abs(values - 0.5))]) if len(values) else 0.5
-    n0 = z**2 * max(p * (1 - p), 0.01) / half_width**2
+    return _finite(z**2 * max(p * (1 - p), 0.01) / half_width**2, population)
+
+
+def _finite(n0: float, population: int) -> int:
+    """The sample size ``n0`` of an infinite population, for one of ``population`` (without replacement)."""
     return min(population, math.ceil(n0 / (1 + n0 / population)))

@@ -21,7 +21,7 @@ from narratives.models import UNASSIGNED, Codebook
 from narratives.prevalence.estimator import Z95, Estimate, ppi_share, sample_size_for
 from narratives.prevalence.verified import VerifiedSample
 
-__all__ = ["COLUMNS", "MACHINE_ONLY", "PPI", "Prevalence", "prevalence_table"]
+__all__ = ["COLUMNS", "MACHINE_ONLY", "PPI", "Prevalence", "interval_text", "overall_themes", "prevalence_table"]
 
 COLUMNS = [
     "breakdown", "group", "level", "code", "n_segments", "machine_share", "share", "low", "high",
@@ -39,6 +39,16 @@ class Prevalence:
     widest: dict[str, object]
     """The overall row with the widest interval: code, half_width, and the random sample size
     that would bring it under ±5 points (``n_for_5_points``)."""
+
+
+def overall_themes(table: pd.DataFrame) -> pd.DataFrame:
+    """The theme rows of the ``overall`` breakdown (``unassigned`` included), as the summaries show them."""
+    return table[(table["breakdown"] == "overall") & (table["level"] == "theme")]
+
+
+def interval_text(share: float, low: float, high: float) -> str:
+    """``23.1% [17.0%, 29.2%]``."""
+    return f"{share:.1%} [{low:.1%}, {high:.1%}]"
 
 
 def _labels(segments: pd.DataFrame, verified: VerifiedSample, codebook: Codebook, code: str, level: str

@@ -63,10 +63,10 @@ def _counts(frame: pd.DataFrame, keys: list[str]) -> dict[object, tuple[int, int
     pairs = spoken["doc_id"].astype(str) + "\0" + spoken["speaker"].astype(str)
     speakers = pairs.groupby([spoken[k] for k in keys], sort=False).nunique()
     checked = frame[frame["coded_by"] == "coder"] if "coded_by" in frame.columns else frame.iloc[:0]
-    confirmed = checked.groupby(keys, sort=False)["_participant"].nunique() if len(checked) else {}
+    confirmed = checked.groupby(keys, sort=False)["_participant"].nunique()
     return {
         key: (int(n), int(documents[key]), int(speakers.get(key, 0)), int(participants[key]),
-              int(confirmed.get(key, 0)) if len(checked) else 0)
+              int(confirmed.get(key, 0)))
         for key, n in segments.items()
     }
 

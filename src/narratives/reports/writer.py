@@ -59,11 +59,12 @@ def write_reports(
         (staging / "run_manifest.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+        saved = load_run(staging, verify=False)
         if result.verified:  # corrected shares, from the tables just written (as `narratives prevalence`)
             from narratives.prevalence.report import prevalence_of
 
-            corrected = replace(prevalence_of(load_run(staging, verify=False), [Path(p) for p in result.verified],
-                                              result.config.report.by), run_dir=out)
+            corrected = replace(prevalence_of(saved, [Path(p) for p in result.verified], result.config.report.by),
+                                run_dir=out)
             corrected.write_files(staging)
             result.prevalence = corrected.prevalence.table
             data["prevalence"] = corrected.summary()
@@ -71,8 +72,9 @@ def write_reports(
             (staging / "run_manifest.json").write_text(
                 json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
+            saved = replace(saved, manifest=data, prevalence=corrected.prevalence.table)
         # from the files just written, exactly as `narratives report` rebuilds it
-        write_report(load_run(staging, verify=False), figures=result.config.report.figures)
+        write_report(saved, figures=result.config.report.figures)
     return out
 
 

@@ -111,14 +111,13 @@ def render_page(
 
 def _corrected(run: SavedRun) -> dict[str, dict[str, Any]]:
     """Theme (and ``unassigned``) → its corrected share and interval, from ``prevalence.csv``."""
-    from narratives.prevalence.table import PPI
+    from narratives.prevalence.table import PPI, overall_themes
 
-    table = run.prevalence
-    if table is None:
+    if run.prevalence is None:
         return {}
-    rows = table[(table["breakdown"] == "overall") & (table["level"] == "theme") & (table["method"] == PPI)]
+    rows = overall_themes(run.prevalence)
     return {str(r.code): {"share": float(r.share), "low": float(r.low), "high": float(r.high),
-                          "n": int(r.n_verified)} for r in rows.itertuples()}
+                          "n": int(r.n_verified)} for r in rows[rows["method"] == PPI].itertuples()}
 
 
 def _verify_n(tables: ReportTables) -> int:
