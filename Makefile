@@ -32,12 +32,17 @@ browser:
 QC_VENV  := .venv-qualcoder
 QC_STAMP := $(QC_VENV)/.installed
 QC_PKGS  := PyQt6==6.11.0 qtawesome==1.4.2 pymupdf==1.26.7 Pillow==12.0.0
+QC_QT_CHECK := $(QC_VENV)/bin/python -c "from PyQt6 import QtMultimedia, QtWidgets" 2>/dev/null
 
 $(QC_STAMP): Makefile
 	@if [ -d ../shared/tools/qualcoder/src ]; then \
 	  { test -x $(QC_VENV)/bin/python || $(PYTHON) -m venv $(QC_VENV); } && \
-	  $(QC_VENV)/bin/python -m pip install --quiet $(QC_PKGS) && touch $(QC_STAMP) \
-	  || echo "could not install QualCoder's packages: the QualCoder tests will be skipped"; \
+	  $(QC_VENV)/bin/python -m pip install --quiet $(QC_PKGS) && \
+	  { $(QC_QT_CHECK) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    echo "installing Debian's libpulse0 for Qt Multimedia, which QualCoder imports" && \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpulse0 >/dev/null; } && \
+	    $(QC_QT_CHECK); }; } && touch $(QC_STAMP) \
+	  || echo "could not install QualCoder's packages or the system libraries Qt needs: the QualCoder tests will be skipped"; \
 	else echo "../shared/tools/qualcoder is absent: the QualCoder tests will be skipped"; fi
 
 qda-tools: $(QC_STAMP)

@@ -43,10 +43,11 @@ def qualcoder(shared_dir: Path) -> QualCoder:
         pytest.skip(f"QualCoder's source is not in {src}")
     if not python.exists():
         pytest.skip("QualCoder's environment is missing: run `make qda-tools` (PyQt6, qtawesome, pymupdf, Pillow)")
-    probe = subprocess.run([str(python), "-c", "import PyQt6.QtWidgets, qtawesome, pymupdf, PIL"],
+    probe = subprocess.run([str(python), "-c", "import PyQt6.QtWidgets, PyQt6.QtMultimedia, qtawesome, pymupdf, PIL"],
                            capture_output=True, text=True, env={"QT_QPA_PLATFORM": "offscreen"})
     if probe.returncode:
-        pytest.skip(f"QualCoder's packages do not import: {probe.stderr.strip()[-300:]}")
+        pytest.skip("QualCoder's packages do not import (`make qda-tools` installs them and Debian's libpulse0): "
+                    f"{probe.stderr.strip()[-300:]}")
 
     def drive(qdpx: Path, work: Path, coder: str = "Amna", **plan: object) -> dict:
         (work / "out").mkdir(parents=True)

@@ -87,6 +87,12 @@ def test_prevalence_csv_from_a_verified_sample(demo_run, tmp_path) -> None:
     themes = frequencies[(frequencies["breakdown"] == "overall") & (frequencies["level"] == "theme")]
     assert dict(zip(themes["theme"], themes["share"], strict=True)) == pytest.approx(
         overall.loc[themes["theme"], "machine_share"].to_dict(), abs=1e-4)
+    # participants: the machine's count as theme_frequencies gives it, and a verified lower bound
+    assert dict(zip(themes["theme"], themes["participants"], strict=True)) == overall.loc[
+        themes["theme"], "participants"].to_dict()
+    assert (overall["group_participants"] == themes["group_participants"].iloc[0]).all()
+    assert (overall["participants_verified"] <= overall["participants"]).all()
+    assert overall["participants_verified"].sum() > 0
     assert set(table["breakdown"]) == {"overall", "country"}
     out = report.write(tmp_path / "prev")
     written = pd.read_csv(out / "prevalence.csv")
@@ -100,6 +106,8 @@ def test_a_coder_who_rejects_the_machine_moves_the_share(demo_run, tmp_path) -> 
     overall = measure_prevalence(run_dir, [sheet]).prevalence.table.query("breakdown == 'overall'").set_index("code")
     assert overall.loc["unassigned", "share"] > 0.8 > overall.loc["unassigned", "machine_share"]
     assert overall.loc["unassigned", "low"] > overall.loc["unassigned", "machine_share"]
+    themes = overall[(overall["level"] == "theme") & (overall.index != "unassigned")]
+    assert (themes["participants_verified"] == 0).all() and themes["participants"].sum() > 0
 
 
 def test_only_random_samples_feed_the_intervals(demo_run, tmp_path) -> None:

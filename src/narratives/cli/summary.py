@@ -225,13 +225,15 @@ def print_prevalence(report: PrevalenceReport, console: Console, *, out: Path | 
     verified = report.verified
     console.print(f"\n[bold]{len(verified.codes)} verified segments[/] by {', '.join(verified.coders)} "
                   f"({verified.sample or 'sample not recorded'})", highlight=False)
-    table = Table("theme", "segments", "machine", "corrected [95% interval]", "verified",
+    table = Table("theme", "segments", "machine", "corrected [95% interval]", "verified", "participants",
                   title="Share of coded segments per theme, corrected by the verified random sample")
     for row in overall_themes(report.prevalence.table).itertuples():
         corrected = (interval_text(row.share, row.low, row.high) if row.method == PPI
                      else f"{row.share:.1%} (machine labels, not verified)")
+        people = (f"{row.participants} of {row.group_participants} (≥{row.participants_verified} verified)"
+                  if row.group_participants else "")
         table.add_row(str(row.code), f"{row.n_segments:,}", f"{row.machine_share:.1%}", corrected,
-                      str(row.n_verified))
+                      str(row.n_verified), people)
     console.print(table)
     widest = report.prevalence.widest
     if widest:
@@ -239,6 +241,8 @@ def print_prevalence(report: PrevalenceReport, console: Console, *, out: Path | 
         console.print(f"Widest interval: {widest['code']} ±{float(widest['half_width']):.1%} "  # type: ignore[arg-type]
                       f"on {widest['n_verified']} verified segments; about {n} verified at random would bring it "
                       "under ±5 points.", highlight=False, soft_wrap=True)
+    console.print("Participants: the machine's count, and at least how many mention the theme in a verified "
+                  "segment; a sample of segments cannot estimate their share.", highlight=False, soft_wrap=True)
     for note in verified.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     if out is not None:

@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ from narratives.coders.agreement import (
 )
 from narratives.coders.records import NONE_CODE, Candidate, CoderDecision, DecisionKind
 from narratives.models import Codebook
+
+if TYPE_CHECKING:
+    from narratives.coders.refi import ReturnedProject
 
 __all__ = ["MACHINE", "AgreementReport", "build_report", "decisions_from_project"]
 
@@ -245,9 +248,10 @@ def build_report(
 
 def decisions_from_project(
     path: Path, codebook: Codebook, units: Sequence[Candidate], coder: str | None = None,
-    documents: Mapping[str, str] | None = None,
+    documents: Mapping[str, str] | None = None, project: ReturnedProject | None = None,
 ) -> list[CoderDecision]:
-    """A ``.qdpx`` coming back from a QDA tool, as one coder's decisions on our units.
+    """A ``.qdpx`` coming back from a QDA tool, as one coder's decisions on our units
+    (``project``: the file already read with :func:`~narratives.coders.refi.read_project`).
 
     Tools rename selections and replace GUIDs (QualCoder does both), so units are found by
     place, not by name:
@@ -265,7 +269,8 @@ def decisions_from_project(
     """
     from narratives.coders.refi import MACHINE_USER, guid, read_project
 
-    project = read_project(path, codebook)
+    if project is None:
+        project = read_project(path, codebook)
     selections = project.selections
     by_id = {u.unit_id: u for u in units}
     by_guid = {guid("selection", u.unit_id): u for u in units}

@@ -6,6 +6,11 @@ or one of its subthemes) and ``Ŷ`` whether the machine did; :func:`ppi_share` c
 machine's labels on all of the group's coded segments with the verified ones among them. A sample
 stratified by a column is combined stratum by stratum (weights: the strata's sizes) for the
 ``overall`` rows. Groups without a verified segment keep the machine's share and no interval.
+
+The share of *participants* mentioning a code cannot be estimated from a sample of segments (a
+participant's mention may rest on any of their segments). Each row gives instead the machine's
+count, ``participants`` of ``group_participants``, and ``participants_verified``: those with at
+least one verified segment carrying the code, so at least that many do mention it.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ import pandas as pd
 from narratives.models import UNASSIGNED, Codebook
 from narratives.prevalence.estimator import Z95, Estimate, ppi_share, sample_size_for
 from narratives.prevalence.verified import VerifiedSample
+from narratives.reports.frequencies import participant_keys
 
 __all__ = ["COLUMNS", "MACHINE_ONLY", "PPI", "Prevalence", "interval_text", "overall_themes", "prevalence_table"]
 
 COLUMNS = [
     "breakdown", "group", "level", "code", "n_segments", "machine_share", "share", "low", "high",
-    "n_verified", "method", "machine_weight",
+    "n_verified", "method", "machine_weight", "participants", "group_participants", "participants_verified",
 ]
 PPI = "prediction-powered (PPI++)"
 MACHINE_ONLY = "machine labels, not verified"
@@ -113,13 +119,15 @@ def prevalence_table(segments: pd.DataFrame, codebook: Codebook, verified: Verif
         values = coded[column].fillna("").astype(str)
         groups += [(column, v or "(none)", (values == v).to_numpy()) for v in sorted(set(values))]
     strata = coded[strata_column].fillna("").astype(str).to_numpy() if strata_column else None
+    people = participant_keys(coded).to_numpy()
     rows, overall = [], []
     for code, level in codes:
         machine, human = _labels(coded, verified, codebook, code, level)
         for breakdown, group, inside in groups:
             use_strata = strata if breakdown == "overall" else None
             est = _estimate(machine[inside], human[inside], use_strata)
-            rows.append(_row(breakdown, group, level, code, machine[inside], est))
+            rows.append({**_row(breakdown, group, level, code, machine[inside], est),
+                         **_participants(people[inside], machine[inside], human[inside])})
             if breakdown == "overall" and est is not None:
                 overall.append((code, level, est))
     return Prevalence(pd.DataFrame(rows, columns=COLUMNS), _widest(overall))
@@ -133,6 +141,13 @@ def _row(breakdown: str, group: str, level: str, code: str, machine: np.ndarray,
                 "method": MACHINE_ONLY, "machine_weight": None}
     return {**base, "share": round(est.share, 4), "low": round(est.low, 4), "high": round(est.high, 4),
             "n_verified": est.n_verified, "method": PPI, "machine_weight": round(est.lam, 3)}
+
+
+def _participants(people: np.ndarray, machine: np.ndarray, human: np.ndarray) -> dict[str, int]:
+    named = np.array([p is not None for p in people], dtype=bool)
+    return {"participants": len(set(people[named & (machine == 1)])),
+            "group_participants": len(set(people[named])),
+            "participants_verified": len(set(people[named & (human == 1)]))}
 
 
 def _widest(overall: list[tuple[str, str, Estimate]]) -> dict[str, object]:

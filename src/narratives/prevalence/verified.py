@@ -129,14 +129,15 @@ def _read_project(path: Path, run: SavedRun) -> tuple[list[CoderDecision], Rando
     from narratives.coders.candidates import candidates
     from narratives.coders.refi import read_project
 
-    sample = read_project(path, run.codebook).sample
+    project = read_project(path, run.codebook)
+    sample = project.sample
     if sample is None:
         raise InputError(
             f"{path}: this project is not a random sample (its description has no 'narratives sample:' line). "
             "Export one with `narratives export RUN --to qdpx --sample-random N`"
         )
     documents = {d.doc_id: d.text for d in run.documents.values()}
-    found = decisions_from_project(path, run.codebook, candidates(run, "coded"), documents=documents)
+    found = decisions_from_project(path, run.codebook, candidates(run, "coded"), documents=documents, project=project)
     own = [d for d in found if d.kind == "code"]
     notes = [f"{path}: {len(own)} coding(s) on passages outside the sample are left out"] if own else []
     return [d for d in found if d.kind != "code"], sample, notes
