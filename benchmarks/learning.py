@@ -67,7 +67,7 @@ class Unit:
 
 
 def usability(shared: Path) -> tuple[Codebook, list[Unit]]:
-    from narratives.align.codebook import slugify
+    from narratives.codebook import slugify
     from narratives.loaders import load_corpus
 
     base = shared / "benchmarks/usability-think-aloud"

@@ -37,7 +37,7 @@ browser tests and docs/screenshots.py."""
 def scaled_run(run_dir: Path, segments: int, target: Path) -> Path:
     """A copy of ``run_dir`` at ``target`` whose ``segments.csv`` has ``segments`` rows, page removed."""
     from narratives.reports.run_dir import file_hashes
-    from narratives.reports.spreadsheet import read_csv_frame, write_csv_frame
+    from narratives.spreadsheet import read_csv_frame, write_csv_frame
 
     shutil.copytree(run_dir, target)
     frame = read_csv_frame(target / "segments.csv", dtype=str, keep_default_na=False)
@@ -71,7 +71,7 @@ def _scale_map(path: Path, kept: set[str]) -> None:
             break
         copies.append(copy)
         i += 1
-    from narratives.reports.spreadsheet import write_csv_frame
+    from narratives.spreadsheet import write_csv_frame
 
     write_csv_frame(pd.concat(copies).head(MAP_POINTS), path, index=False)
 

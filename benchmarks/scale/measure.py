@@ -82,7 +82,7 @@ def run_stock(args: argparse.Namespace) -> dict[str, Any]:
 
     from narratives.config import EmbedConfig
     from narratives.embed import build_embedder
-    from narratives.reports.spreadsheet import read_csv_frame
+    from narratives.spreadsheet import read_csv_frame
 
     frame = read_csv_frame(Path(args.corpus) / "segments.csv", dtype={"text": str}, keep_default_na=False)
     coded = frame[frame["status"] == "coded"]

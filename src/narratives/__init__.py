@@ -16,7 +16,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from narratives.about import __version__
 
 _EXPORTS = {
     "run": "narratives.pipeline",
@@ -26,14 +26,14 @@ _EXPORTS = {
     "RunConfig": "narratives.config",
     "load_corpus": "narratives.loaders",
     "load_document": "narratives.loaders",
-    "load_codebook": "narratives.align",
+    "load_codebook": "narratives.codebook",
     "segment_corpus": "narratives.segment",
     "build_embedder": "narratives.embed",
     "evaluate": "narratives.evaluation",
 }
 
 if TYPE_CHECKING:
-    from narratives.align import load_codebook
+    from narratives.codebook import load_codebook
     from narratives.config import RunConfig, load_config
     from narratives.embed import build_embedder
     from narratives.evaluation import evaluate
@@ -43,8 +43,18 @@ if TYPE_CHECKING:
     from narratives.segment import segment_corpus
 
 __all__ = [
-    "RunConfig", "RunResult", "analyse", "build_embedder", "evaluate", "load_codebook", "load_config",
-    "load_corpus", "load_document", "run", "segment_corpus",
+    "RunConfig",
+    "RunResult",
+    "__version__",
+    "analyse",
+    "build_embedder",
+    "evaluate",
+    "load_codebook",
+    "load_config",
+    "load_corpus",
+    "load_document",
+    "run",
+    "segment_corpus",
 ]
 
 

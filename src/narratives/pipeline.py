@@ -64,12 +64,12 @@ def analyse(
     from narratives.align.decisions import CoderEvidence
     from narratives.align.multilabel import with_clause_themes
     from narratives.backends import LocalBackend
-    from narratives.backends.embedding import on_backend
     from narratives.cluster import build_clusterer
     from narratives.cluster.cache import ClusterCache, cluster_key
     from narratives.cluster.context import with_context
     from narratives.cluster.jit_cache import cache_umap_compilation
     from narratives.embed import build_embedder
+    from narratives.embed.on_backend import on_backend
     from narratives.segment import segment_corpus
     from narratives.segment.cache import SegmentCache, segments_key
 
@@ -221,7 +221,7 @@ def run(
             attributes join to the transcripts' speakers (:mod:`narratives.loaders.participants`).
         config: a :class:`RunConfig`, a config file path, or ``None`` for defaults.
         examples: coded passages to learn from: a CSV (``text, code`` and optionally
-            ``decision, recode_to, coder, document``; see :mod:`narratives.coders.coded`)
+            ``decision, recode_to, coder, document``; see :mod:`narratives.codebook.coded`)
             or :class:`Example` records. Each round of verification improves the next run.
         verified: a coder's verified random sample (from ``narratives export --sample-random`` on
             a run with the same segments): the reports add shares corrected by it, with 95%
@@ -237,8 +237,8 @@ def run(
     Returns:
         The :class:`RunResult`, whose DataFrame methods give the same tables as the files.
     """
-    from narratives.align import load_codebook
-    from narratives.coders.coded import load_examples
+    from narratives.codebook import load_codebook
+    from narratives.codebook.coded import load_examples
 
     read = [*inputs, *verified,
             *(p for p in (codebook, manifest, participants, examples, config) if isinstance(p, (str, Path)))]

@@ -7,19 +7,26 @@ L2-normalised row per text, so a dot product is a cosine similarity.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from narratives.models import Assignment, Codebook, Document, Example, Segment, Topic
 
-if TYPE_CHECKING:
-    from narratives.backends import Mapper
-
 Vectors = NDArray[np.float32]
+_S = TypeVar("_S")
+_X = TypeVar("_X")
+_Y = TypeVar("_Y")
+Mapper = Callable[[Callable[[_S, _X], _Y], _S, Sequence[_X]], list[_Y]]
+"""``mapper(fn, shared, items)`` returns ``[fn(shared, item) for item in items]``, possibly
+computed elsewhere: ``shared`` is sent to each worker once. A backend's ``map`` is one
+(:class:`narratives.backends.Backend`)."""
+BLEND_ROWS = 65_536
+"""Rows of vectors blended with their neighbours at a time (the clusterer's and the aligner's
+context): bounds the float64 working copy (about 200 MB at 384 dimensions)."""
 
 
 class Segmenter(Protocol):

@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pytest
 
+from narratives.codebook.records import NONE_CODE, CoderDecision
 from narratives.coders.agreement import (
     bootstrap,
     cohen_kappa,
@@ -16,7 +17,6 @@ from narratives.coders.agreement import (
     percent_agreement,
 )
 from narratives.coders.agreement_report import build_report
-from narratives.coders.records import NONE_CODE, CoderDecision
 from narratives.models import Codebook, Theme
 
 

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from narratives.cli import app
+from narratives.codebook.coded import load_examples
 from narratives.coders.agreement_report import measure_agreement
-from narratives.coders.coded import load_examples
 from narratives.coders.export import export_run
 from narratives.coders.refi import PROJECT_NS
 from narratives.reports.run_dir import load_run

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from narratives.align import load_codebook
+from narratives.codebook.coded import read_decisions
 from narratives.coders.refi import read_project
-from narratives.coders.sheets import read_decisions
 from narratives.errors import InputError
 from narratives.models import Codebook, Theme
 

@@ -69,8 +69,8 @@ def test_run_tables_hold_no_live_formula_and_read_back_exactly(hostile_run: Path
 
 
 def test_coder_sheets_and_agreement_tables_hold_no_live_formula(hostile_run: Path, tmp_path: Path) -> None:
+    from narratives.codebook.coded import load_examples
     from narratives.coders.agreement_report import measure_agreement
-    from narratives.coders.coded import load_examples
     from narratives.coders.export import export_run
     from narratives.reports.run_dir import load_run
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from narratives.reports.spreadsheet import (
+from narratives.spreadsheet import (
     neutralise,
     read_csv_frame,
     restore,

@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 from narratives.align.calibrated import CalibratedAligner, build_calibrated
-from narratives.align.codebook import load_codebook, slugify
 from narratives.align.learned import LearnedAligner, build_learned
 from narratives.align.prototype import NotFittedError, Prototype, PrototypeAligner, build_prototype
+from narratives.codebook import load_codebook, slugify
 from narratives.config import AlignConfig, EmbedConfig
 from narratives.registry import Registry
 from narratives.types import Aligner

@@ -18,9 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from narratives.cluster.context import BLEND_ROWS
 from narratives.models import Document, Example, Segment
-from narratives.types import Embedder, Vectors
+from narratives.types import BLEND_ROWS, Embedder, Vectors
 
 WINDOW_CHARS = 300
 """Characters of the enclosing turn or paragraph kept on each side of the segment."""

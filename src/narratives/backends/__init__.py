@@ -22,15 +22,11 @@ from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from narratives.config import BackendConfig
+from narratives.types import Mapper
 
 S = TypeVar("S")
 X = TypeVar("X")
 Y = TypeVar("Y")
-
-
-Mapper = Callable[[Callable[[S, X], Y], S, Sequence[X]], list[Y]]
-"""``mapper(fn, shared, items)`` returns ``[fn(shared, item) for item in items]``, possibly
-computed elsewhere: ``shared`` is sent to each worker once. :meth:`Backend.map` is one."""
 
 
 class _Sliceable(Protocol):

@@ -420,7 +420,7 @@ def codebook_validate(
     from rich.console import Console
     from rich.tree import Tree
 
-    from narratives.align import load_codebook
+    from narratives.codebook import load_codebook
 
     book = load_codebook(path)
     tree = Tree(f"[bold]{book.name}[/] — {len(book.themes)} themes, {len(book.entries) - len(book.themes)} subthemes")

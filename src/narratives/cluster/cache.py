@@ -24,7 +24,7 @@ from narratives.types import ClusterResult, Vectors
 
 def cluster_key(vectors: Vectors, texts: Sequence[str], ids: Sequence[str], config: ClusterConfig, seed: int) -> str:
     """The hex sha256 naming one clustering's inputs and settings."""
-    from narratives import __version__
+    from narratives.about import __version__
 
     digest = hashlib.sha256()
     digest.update(f"{__version__}|{seed}|{config.model_dump_json()}|{vectors.shape}|".encode())

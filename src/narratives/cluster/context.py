@@ -18,10 +18,7 @@ from itertools import pairwise
 import numpy as np
 
 from narratives.models import Segment
-from narratives.types import Vectors
-
-BLEND_ROWS = 65_536
-"""Rows blended at a time: bounds the float64 working copy (about 200 MB at 384 dimensions)."""
+from narratives.types import BLEND_ROWS, Vectors
 
 
 def with_context(embeddings: Vectors, segments: Sequence[Segment], weight: float) -> Vectors:

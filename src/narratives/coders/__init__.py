@@ -4,6 +4,6 @@
   spreadsheets (:mod:`.sheets`), optional de-identification (:mod:`.deidentify`);
 - :mod:`~narratives.coders.agreement_report` — ``narratives agreement``: decisions read back
   from sheets and projects, statistics from :mod:`.agreement`;
-- :mod:`~narratives.coders.safe_files` — refusing hostile zips and XML;
+- :mod:`~narratives.safe_files` — refusing hostile zips and XML;
 - :mod:`~narratives.coders.records` — the typed records (candidate, decision).
 """

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from narratives.codebook.records import NONE_CODE, CoderDecision, DecisionKind
 from narratives.coders.agreement import (
     Interval,
     Labels,
@@ -37,7 +38,7 @@ from narratives.coders.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
-from narratives.coders.records import NONE_CODE, Candidate, CoderDecision, DecisionKind
+from narratives.coders.records import Candidate
 from narratives.models import Codebook
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class AgreementReport:
 
     def write(self, out: Path) -> Path:
         from narratives.reports.atomic import staged_directory
-        from narratives.reports.spreadsheet import write_csv_frame
+        from narratives.spreadsheet import write_csv_frame
 
         with staged_directory(out) as staging:
             for name in ("pairs", "per_code", "precision", "disagreements", "examples"):
@@ -359,9 +360,9 @@ def measure_agreement(
     ``run_dir`` gives the machine's proposals and the codebook (needed for ``.qdpx``);
     without it, ``codebook_path`` is required and the proposals come from the files.
     """
-    from narratives.align import load_codebook
+    from narratives.codebook import load_codebook
+    from narratives.codebook.coded import read_coded_file
     from narratives.coders.candidates import candidates as run_candidates
-    from narratives.coders.coded import read_coded_file
     from narratives.errors import InputError
     from narratives.reports.run_dir import load_run
 

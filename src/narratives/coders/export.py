@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from narratives import __version__
-from narratives.align.codebook import slugify
+from narratives.about import __version__
+from narratives.codebook import slugify
 from narratives.coders.candidates import Units, candidates
 from narratives.coders.records import Candidate, RandomSample
 from narratives.errors import InputError, OutputExistsError
 from narratives.models import Document
-from narratives.reports.spreadsheet import csv_row
+from narratives.spreadsheet import csv_row
 
 if TYPE_CHECKING:
     from narratives.reports.run_dir import SavedRun
@@ -139,7 +139,7 @@ def export_run(
     ``sample_uncertain``: the coded segments the aligner is least sure of, spread over codes and
     documents, for the next ``--examples`` round (never for prevalence: they are not random).
     """
-    from narratives.coders.refi import export_codebook_qdc
+    from narratives.codebook.qdc import export_codebook_qdc
     from narratives.coders.sheets import coder_order
     from narratives.reports.run_dir import load_run
 

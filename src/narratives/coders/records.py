@@ -1,17 +1,16 @@
-"""Typed records of the coder round trip: what coders are shown, and what they decide."""
+"""Typed records of the coder round trip: what coders are shown, and how a random sample was drawn.
+
+What they decide (:class:`~narratives.codebook.records.CoderDecision`) is a codebook record,
+read by :mod:`narratives.codebook.coded`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
-__all__ = ["NONE_CODE", "Candidate", "CoderDecision", "DecisionKind", "RandomSample"]
+from narratives.codebook.records import NONE_CODE
 
-NONE_CODE = "none"
-"""A coder's code for a unit that fits no codebook entry (a rejected proposal, not recoded)."""
-
-DecisionKind = Literal["accept", "reject", "recode", "code"]
+__all__ = ["Candidate", "RandomSample"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,29 +40,6 @@ class Candidate:
         """The proposed code: the subtheme, else the theme; :data:`NONE_CODE` when the machine left
         the segment unassigned (only a random sample of every coded segment shows such units)."""
         return NONE_CODE if self.theme == "unassigned" else self.subtheme or self.theme
-
-
-@dataclass(frozen=True, slots=True)
-class CoderDecision:
-    """One coder's judgement of one unit, as read back from a spreadsheet or a project.
-
-    ``code`` is the coder's code for the unit: the proposal when accepted, the recode
-    target, :data:`NONE_CODE` when rejected without a recode, or the code a blind coder
-    chose. ``proposed`` is what the machine proposed ("" when the coder could not see it
-    or it is unknown).
-    """
-
-    coder: str
-    unit_id: str
-    code: str
-    kind: DecisionKind
-    proposed: str = ""
-    comment: str = ""
-    source_file: str = ""
-    text: str = ""
-    document: str = ""
-    question: str = ""
-    """What the passage answers, when the file says (a question column)."""
 
 
 @dataclass(frozen=True, slots=True)

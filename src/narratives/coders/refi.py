@@ -17,86 +17,43 @@ same run twice gives the same file, byte for byte.
 
 from __future__ import annotations
 
-import uuid
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from xml.etree.ElementTree import Element, SubElement, tostring
+from xml.etree.ElementTree import Element, SubElement
 
-from narratives.coders.records import NONE_CODE, Candidate, RandomSample
-from narratives.coders.safe_files import check_zip, parse_xml, read_member
-from narratives.errors import CodebookError, InputError
-from narratives.models import Codebook, Document, Theme
+from narratives.codebook.qdc import (
+    children,
+    code_elements,
+    description_of,
+    guid,
+    local_name,
+    tagged_id,
+    xml_bytes,
+)
+from narratives.codebook.records import NONE_CODE
+from narratives.coders.records import Candidate, RandomSample
+from narratives.errors import InputError
+from narratives.models import Codebook, Document
 from narratives.reports.run_dir import SavedRun
+from narratives.safe_files import check_zip, parse_xml, read_member
 
 __all__ = [
     "MACHINE_USER",
     "ProjectSelection",
-    "export_codebook_qdc",
     "export_project",
     "guid",
-    "read_codebook_qdc",
     "read_project",
 ]
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
-CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 MACHINE_USER = "narratives (machine proposal)"
-_NAMESPACE = uuid.UUID("6f1c2b0e-4a57-5d0e-9a51-6e6172726174")  # fixed: GUIDs stay stable across versions
-_PALETTE = ("#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D", "#666666")
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 _UNITS_LINE = "narratives units: "
 """Start of the project description line listing the units the project shows, by id."""
 _SAMPLE_LINE = "narratives sample: "
 """Start of the project description line recording how a random verification sample was drawn."""
-_ID_LINE = "narratives id: "
-"""Start of the description line that carries a code's narratives id through other tools."""
-
-
-def guid(*parts: str) -> str:
-    """A stable upper-case GUID for the given identifying strings."""
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts))).upper()
-
-
-def _definition(entry: Theme) -> str:
-    lines = [entry.definition]
-    if entry.include:
-        lines.append(f"Include: {entry.include}")
-    if entry.exclude:
-        lines.append(f"Exclude: {entry.exclude}")
-    if entry.keywords:
-        lines.append("Keywords: " + ", ".join(entry.keywords))
-    lines.append(f"{_ID_LINE}{entry.id}")
-    return "\n".join(lines)
-
-
-def _codes(parent: Element, codebook: Codebook) -> dict[str, str]:
-    """Append the codebook as nested ``Code`` elements; return entry id → GUID."""
-    ids: dict[str, str] = {}
-    for i, theme in enumerate(codebook.themes):
-        color = _PALETTE[i % len(_PALETTE)]
-        ids[theme.id] = guid("code", codebook.name, theme.id)
-        code = SubElement(parent, "Code", guid=ids[theme.id], name=theme.label, isCodable="true", color=color)
-        SubElement(code, "Description").text = _definition(theme)
-        for sub in codebook.subthemes(theme.id):
-            ids[sub.id] = guid("code", codebook.name, sub.id)
-            child = SubElement(code, "Code", guid=ids[sub.id], name=sub.label, isCodable="true", color=color)
-            SubElement(child, "Description").text = _definition(sub)
-    return ids
-
-
-def _xml_bytes(root: Element) -> bytes:
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(root, encoding="unicode").encode("utf-8")
-
-
-def export_codebook_qdc(codebook: Codebook, out: Path, *, origin: str) -> Path:
-    """Write ``codebook`` as a REFI-QDA codebook file (valid against ``Codebook.xsd``)."""
-    root = Element("CodeBook", xmlns=CODEBOOK_NS, origin=origin)
-    _codes(SubElement(root, "Codes"), codebook)
-    out.write_bytes(_xml_bytes(root))
-    return out
 
 
 def _variable_type(values: Iterable[str]) -> str:
@@ -144,7 +101,7 @@ def export_project(
     SubElement(users, "User", guid=machine, name=MACHINE_USER)
     if coder:
         SubElement(users, "User", guid=guid("user", coder), name=coder)
-    code_ids = _codes(SubElement(SubElement(root, "CodeBook"), "Codes"), run.codebook)
+    code_ids = code_elements(SubElement(SubElement(root, "CodeBook"), "Codes"), run.codebook)
 
     used = sorted({u.doc_id for u in units} | set(documents))
     columns = sorted({k for d in documents.values() for k in d.metadata})
@@ -218,7 +175,7 @@ def export_project(
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in [("project.qde", _xml_bytes(root)), *sorted(files.items())]:
+        for name, data in [("project.qde", xml_bytes(root)), *sorted(files.items())]:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, data)
@@ -246,78 +203,6 @@ def _variable_value(parent: Element, var_guid: str, value: str, kind: str) -> No
 
 
 # ---------------------------------------------------------------------------- reading
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _children(el: Element, name: str) -> list[Element]:
-    return [c for c in el if _local(c.tag) == name]
-
-
-def _description(code: Element) -> str:
-    return next((c.text or "" for c in _children(code, "Description")), "")
-
-
-def _tagged_id(description: str) -> str | None:
-    """The id on the description's ``narratives id:`` line, if it has one."""
-    for line in description.splitlines():
-        if line.startswith(_ID_LINE) and line.removeprefix(_ID_LINE).strip():
-            return line.removeprefix(_ID_LINE).strip()
-    return None
-
-
-def read_codebook_qdc(path: Path, raw: bytes) -> dict[str, Any]:
-    """A ``.qdc`` codebook in the shape of a narratives YAML codebook (for ``load_codebook``).
-
-    Top-level codes become themes, their child codes subthemes; codes nested deeper become
-    subthemes of their top-level theme named "Child › Grandchild". A code's Description is
-    its definition (its name when it has none). Non-codable codes (folders) still become
-    themes when they hold codes.
-    """
-    root = parse_xml(raw, str(path))
-    codes_el = next((c for c in root if _local(c.tag) == "Codes"), None)
-    if _local(root.tag) not in ("CodeBook", "Project") or codes_el is None:
-        raise CodebookError(path, "not a REFI-QDA codebook (no <CodeBook><Codes>); export the codebook as .qdc again")
-    themes: list[dict[str, Any]] = []
-
-    def entry(code: Element, name: str) -> dict[str, Any]:
-        """Definition, include/exclude notes and keywords from the description's lines."""
-        desc = _description(code)
-        item: dict[str, Any] = {"label": name}
-        tagged = _tagged_id(desc)
-        if tagged:
-            item["id"] = tagged
-        definition: list[str] = []
-        for line in desc.strip().splitlines():
-            key, _, value = line.partition(": ")
-            if line.startswith(_ID_LINE):
-                continue
-            if key in ("Include", "Exclude") and value.strip():
-                item[key.lower()] = value.strip()
-            elif key == "Keywords" and value.strip():
-                item["keywords"] = [k.strip() for k in value.split(",") if k.strip()]
-            else:
-                definition.append(line)
-        item["definition"] = "\n".join(definition).strip() or name.strip()
-        return item
-
-    def descendants(code: Element, prefix: str) -> Iterable[tuple[Element, str]]:
-        for child in _children(code, "Code"):
-            name = f"{prefix} › {child.get('name', '')}" if prefix else str(child.get("name", ""))
-            yield child, name
-            yield from descendants(child, name)
-
-    for top in _children(codes_el, "Code"):
-        theme = entry(top, str(top.get("name", "")))
-        subs = [entry(c, n) for c, n in descendants(top, "")]
-        if subs:
-            theme["subthemes"] = subs
-        themes.append(theme)
-    if not themes:
-        raise CodebookError(path, "the codebook has no codes")
-    return {"name": path.stem, "themes": themes}
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,7 +246,7 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
     text (MAXQDA writes CRLF text with LF positions). The project file may have any name
     ending in ``.qde`` (ATLAS.ti uses the project's), the sources folder any case.
     """
-    from narratives.align.codebook import code_index, find_code
+    from narratives.codebook import code_index, find_code
 
     archive = check_zip(path)
     with archive:
@@ -370,31 +255,31 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
         if qde is None:
             raise InputError(f"{path}: no project.qde inside; is this a REFI-QDA project (.qdpx)?")
         root = parse_xml(read_member(archive, qde, path), f"{path}:{qde}")
-        if _local(root.tag) != "Project":
+        if local_name(root.tag) != "Project":
             raise InputError(f"{path}: {qde} is not a REFI-QDA project")
         known = {guid("code", codebook.name, e.id): e.id for e in codebook.entries}
         index = code_index(codebook)
         code_names: dict[str, str] = {}
-        users = {u.get("guid", "").upper(): u.get("name", "") for el in _children(root, "Users") for u in el}
-        for codes_el in (c for cb in _children(root, "CodeBook") for c in _children(cb, "Codes")):
-            stack = list(_children(codes_el, "Code"))
+        users = {u.get("guid", "").upper(): u.get("name", "") for el in children(root, "Users") for u in el}
+        for codes_el in (c for cb in children(root, "CodeBook") for c in children(cb, "Codes")):
+            stack = list(children(codes_el, "Code"))
             while stack:
                 code = stack.pop()
                 g = str(code.get("guid", "")).upper()
-                tagged = _tagged_id(_description(code))
+                tagged = tagged_id(description_of(code))
                 name = str(code.get("name", ""))
                 code_names[g] = known.get(g) or (tagged if tagged in index.values() else None) \
                     or find_code(index, name) or name
-                stack.extend(_children(code, "Code"))
+                stack.extend(children(code, "Code"))
         out: list[ProjectSelection] = []
         texts: dict[str, str] = {}
-        for sources in _children(root, "Sources"):
-            for src in _children(sources, "TextSource"):
+        for sources in children(root, "Sources"):
+            for src in children(sources, "TextSource"):
                 text = _source_text(archive, src, path)
                 plain = None if text is None else text.replace("\r\n", "\n").replace("\r", "\n")
                 if plain is not None:
                     texts[str(src.get("name", ""))] = plain
-                for sel in _children(src, "PlainTextSelection"):
+                for sel in children(src, "PlainTextSelection"):
                     try:
                         start, end = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
                     except ValueError:
@@ -403,8 +288,8 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
                     if text is not None and plain is not None and "\r" in text:
                         start, end = _lf_positions(text, plain, start, end, str(sel.get("name", "")))
                     codings = []
-                    for coding in _children(sel, "Coding"):
-                        ref = next(iter(_children(coding, "CodeRef")), None)
+                    for coding in children(sel, "Coding"):
+                        ref = next(iter(children(coding, "CodeRef")), None)
                         if ref is None:
                             continue
                         target = str(ref.get("targetGUID", "")).upper()
@@ -413,7 +298,7 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
                     out.append(ProjectSelection(str(src.get("name", "")), str(sel.get("guid", "")).upper(),
                                                 str(sel.get("name", "")), start, end, tuple(codings),
                                                 plain[start:end] if plain is not None else ""))
-        description = next((c.text or "" for c in _children(root, "Description")), "")
+        description = next((c.text or "" for c in children(root, "Description")), "")
         listed = next((line.removeprefix(_UNITS_LINE).split() for line in description.splitlines()
                        if line.startswith(_UNITS_LINE)), None)
         drawn = next((RandomSample.parse(line.removeprefix(_SAMPLE_LINE)) for line in description.splitlines()
@@ -432,7 +317,7 @@ def _lf_positions(text: str, plain: str, start: int, end: int, name: str) -> tup
 
 
 def _source_text(archive: zipfile.ZipFile, src: Element, path: Path) -> str | None:
-    inline = next((c.text for c in _children(src, "PlainTextContent")), None)
+    inline = next((c.text for c in children(src, "PlainTextContent")), None)
     if inline is not None:
         return inline
     ref = str(src.get("plainTextPath", ""))

@@ -1,4 +1,4 @@
-"""Spreadsheets for coders (``.xlsx`` and ``.csv``), and reading them back filled in.
+"""Spreadsheets for coders (``.xlsx`` and ``.csv``); :mod:`narratives.codebook.coded` reads them back filled in.
 
 A coder gets one row per candidate quote: its context, source, speaker and attributes,
 the proposed code and score, and three columns to fill: ``decision`` (accept / reject /
@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from narratives.coders.records import NONE_CODE, Candidate, CoderDecision, DecisionKind, RandomSample
-from narratives.errors import InputError
+from narratives.codebook.records import NONE_CODE
+from narratives.coders.records import Candidate, RandomSample
 from narratives.models import Codebook
-from narratives.reports.spreadsheet import csv_row, restore, write_xlsx_rows
+from narratives.spreadsheet import csv_row, write_xlsx_rows
 
-__all__ = ["DECISIONS", "coder_order", "read_decisions", "sheet_rows", "write_csv", "write_xlsx"]
+__all__ = ["DECISIONS", "coder_order", "sheet_rows", "write_csv", "write_xlsx"]
 
 DECISIONS = ("accept", "reject", "recode")
 NONE_LABEL = "None of the codebook"
@@ -160,118 +160,3 @@ def write_xlsx(
         row_cells[1].alignment = wrap
     wb.save(path)
     return path
-
-
-# ------------------------------------------------------------------------------ reading
-
-
-def read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
-    """Rows of the first sheet (or the CSV) as strings, and the About sheet's key/values."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            return [{restore(k): restore((v or "").strip()) for k, v in r.items() if k}
-                    for r in csv.DictReader(fh)], {}
-    if suffix != ".xlsx":
-        raise InputError(f"{path}: unknown decisions format '{suffix}'; give .xlsx, .csv or .qdpx")
-    from openpyxl import load_workbook
-
-    from narratives.coders.safe_files import check_zip
-
-    check_zip(path).close()
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for damaged files
-        raise InputError(f"{path}: cannot read the spreadsheet ({exc}); save it again as .xlsx") from None
-    about: dict[str, str] = {}
-    try:  # read-only sheets are parsed lazily: a damaged sheet fails here, not in load_workbook
-        if not wb.worksheets:
-            raise InputError(f"{path}: the workbook has no sheets; give back the file `narratives export` wrote")
-        sheet = wb["Quotes"] if "Quotes" in wb.sheetnames else wb.worksheets[0]
-        values = list(sheet.iter_rows(values_only=True))
-        if "About" in wb.sheetnames:
-            for row in wb["About"].iter_rows(values_only=True):
-                if row and row[0] is not None:
-                    about[str(row[0])] = "" if len(row) < 2 or row[1] is None else str(row[1])
-    except InputError:
-        raise
-    except Exception as exc:  # malformed sheet XML, bad cell references, ...
-        raise InputError(
-            f"{path}: a sheet of this workbook is damaged ({type(exc).__name__}: {exc}); open it in a spreadsheet "
-            "program and save it again as .xlsx"
-        ) from None
-    finally:
-        wb.close()
-    if not values:
-        return [], about
-    header = [str(h).strip() if h is not None else "" for h in values[0]]
-    rows = [
-        {h: ("" if v is None else str(v).strip()) for h, v in zip(header, row, strict=False) if h}
-        for row in values[1:]
-    ]
-    return rows, about
-
-
-def read_decisions(path: Path, codebook: Codebook, coder: str | None = None) -> list[CoderDecision]:
-    """A filled-in spreadsheet or CSV as decisions; blank rows (not yet judged) are skipped.
-
-    The coder is ``coder``, else the About sheet's ``coder``, else the file name. An
-    unknown decision or code raises :class:`InputError` naming the row and the fix.
-    """
-    from narratives.align.codebook import code_index, find_code
-
-    rows, about = read_table(path)
-    who = coder or about.get("coder") or path.stem
-    index = code_index(codebook)
-    if rows and "unit_id" not in rows[0]:
-        raise InputError(f"{path}: no 'unit_id' column; give back the file `narratives export` wrote")
-
-    def code_of(value: str, row_no: int, column: str) -> str:
-        if value.lower() == NONE_CODE:
-            return NONE_CODE
-        found = find_code(index, value)
-        if found is None:
-            raise InputError(
-                f"{path}: row {row_no}: {column} '{value}' is not a codebook id; use one from the Codebook sheet"
-            )
-        return found
-
-    out: list[CoderDecision] = []
-    for n, row in enumerate(rows, start=2):
-        unit = row.get("unit_id", "")
-        if not unit:
-            continue
-        comment = row.get("comment", "")
-        proposed = row.get("proposed_code", "")
-        if "decision" not in row:  # blind file
-            if not row.get("code"):
-                continue
-            out.append(CoderDecision(who, unit, code_of(row["code"], n, "code"), "code", "", comment, str(path),
-                                     row.get("quote", ""), row.get("document", "")))
-            continue
-        decision = row.get("decision", "").lower()
-        recode = row.get("recode_to", "")
-        if not decision:
-            if recode:
-                decision = "recode"
-            else:
-                continue
-        kind: DecisionKind
-        if decision in ("accept", "accepted", "yes", "y"):
-            kind, code = "accept", code_of(proposed, n, "proposed_code")
-        elif decision in ("reject", "rejected", "no", "n"):
-            if not recode and proposed.lower() == NONE_CODE:
-                raise InputError(
-                    f"{path}: row {n}: rejecting the proposal 'none' says a code fits; choose it in recode_to"
-                )
-            kind, code = ("recode", code_of(recode, n, "recode_to")) if recode else ("reject", NONE_CODE)
-        elif decision in ("recode", "recoded"):
-            if not recode:
-                raise InputError(f"{path}: row {n}: decision is 'recode' but recode_to is empty; pick the right code")
-            kind, code = "recode", code_of(recode, n, "recode_to")
-        else:
-            raise InputError(f"{path}: row {n}: decision '{row['decision']}' is not one of accept, reject, recode")
-        out.append(CoderDecision(who, unit, code, kind, code_of(proposed, n, "proposed_code") if proposed else "",
-                                 comment, str(path), row.get("quote", ""), row.get("document", "")))
-    return out
-

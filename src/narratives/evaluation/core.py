@@ -156,8 +156,8 @@ def evaluate(
         ConfigError: codes match nothing, or the fold settings do not fit the data.
         OutputExistsError: ``out`` holds results and ``force`` is false.
     """
-    from narratives.align import load_codebook
-    from narratives.coders.coded import load_examples
+    from narratives.codebook import load_codebook
+    from narratives.codebook.coded import load_examples
     from narratives.embed import build_embedder
     from narratives.evaluation.output import write_report
     from narratives.reports.atomic import check_output_dir
@@ -258,7 +258,7 @@ def evaluate(
     if predictions_out is not None:
         target = Path(predictions_out)
         target.parent.mkdir(parents=True, exist_ok=True)
-        from narratives.reports.spreadsheet import write_csv_frame
+        from narratives.spreadsheet import write_csv_frame
 
         write_csv_frame(predictions, target, index=False)
     if out_dir is not None:

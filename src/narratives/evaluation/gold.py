@@ -1,6 +1,6 @@
 """Human-coded passages as units to score: one code per passage, or a set (multi-label).
 
-The file is read by the one reader of coded passages (:mod:`narratives.coders.coded`), so its
+The file is read by the one reader of coded passages (:mod:`narratives.codebook.coded`), so its
 ``decision`` column means what it means for ``run --examples``: a rejected row is no gold
 code for its passage. With ``id_column`` the rows sharing an id are one unit whose gold is
 the set of their codes (``none`` rows add nothing); without it, every row is a unit.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from narratives.coders.coded import Columns, decision_examples, read_coded_file
-from narratives.coders.records import NONE_CODE
+from narratives.codebook.coded import Columns, decision_examples, read_coded_file
+from narratives.codebook.records import NONE_CODE
 from narratives.errors import ConfigError, InputError
 from narratives.models import Codebook, Document, Example
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from narratives.evaluation.records import Evaluation
 from narratives.reports.atomic import staged_directory
-from narratives.reports.spreadsheet import write_csv_frame
+from narratives.spreadsheet import write_csv_frame
 
 REPORT_FILES = ("predictions.csv", "per_code.csv", "confusion.csv", "reliability.csv", "thresholds.csv", "summary.json")
 """Single-label gold; multi-label gold (``--id-column``) has no ``confusion.csv``."""
@@ -24,7 +24,7 @@ REPORT_FILES = ("predictions.csv", "per_code.csv", "confusion.csv", "reliability
 
 def summary_dict(evaluation: Evaluation) -> dict[str, Any]:
     """Everything needed to quote and reproduce the headline numbers (``summary.json``)."""
-    from narratives import __version__
+    from narratives.about import __version__
 
     settings = evaluation.settings
     return {

@@ -58,7 +58,7 @@ def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
-        from narratives.coders.safe_files import check_zip
+        from narratives.safe_files import check_zip
 
         check_zip(path).close()
         try:

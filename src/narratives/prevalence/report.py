@@ -57,7 +57,7 @@ class PrevalenceReport:
 
     def write_files(self, folder: Path) -> None:
         """``prevalence.csv`` and ``prevalence.json`` into ``folder`` (a run's, for ``run --verified``)."""
-        from narratives.reports.spreadsheet import write_csv_frame
+        from narratives.spreadsheet import write_csv_frame
 
         write_csv_frame(self.prevalence.table, folder / "prevalence.csv", index=False)
         (folder / "prevalence.json").write_text(

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from narratives.coders.records import NONE_CODE, CoderDecision, RandomSample
+from narratives.codebook.records import NONE_CODE, CoderDecision
+from narratives.coders.records import RandomSample
 from narratives.errors import InputError
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def _read_one(path: Path, run: SavedRun) -> tuple[list[CoderDecision], RandomSam
         return _read_project(path, run)
     if suffix not in (".xlsx", ".csv"):
         raise InputError(f"{path}: give a filled-in .xlsx, .csv or .qdpx from `narratives export --sample-random`")
-    from narratives.coders.sheets import read_decisions, read_table
+    from narratives.codebook.coded import read_decisions, read_table
 
     rows, about = read_table(path)
     header = set(rows[0]) if rows else set()
@@ -144,7 +145,7 @@ def _read_project(path: Path, run: SavedRun) -> tuple[list[CoderDecision], Rando
 
 
 def _read_plain(path: Path, rows: list[dict[str, str]], run: SavedRun) -> list[CoderDecision]:
-    from narratives.align.codebook import code_index, find_code
+    from narratives.codebook import code_index, find_code
 
     lower = {h.lower(): h for h in rows[0]} if rows else {}
     seg = next((lower[c] for c in _SEGMENT_ID_COLUMNS if c in lower), None)

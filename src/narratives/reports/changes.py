@@ -21,7 +21,7 @@ import pandas as pd
 
 from narratives.errors import InputError
 from narratives.models import Codebook
-from narratives.reports.spreadsheet import read_csv_frame
+from narratives.spreadsheet import read_csv_frame
 
 __all__ = ["RunChanges", "codebook_changes", "compare_with", "diff_runs", "setting_changes", "write_diff"]
 
@@ -175,7 +175,7 @@ def compare_with(new: pd.DataFrame, run_dir: Path, *, codebook: Codebook | None 
     why: dict[str, Any] = {}
     manifest = _old_manifest(run_dir)
     if codebook is not None and (run_dir / "codebook.yaml").is_file():
-        from narratives.align.codebook import load_codebook
+        from narratives.codebook import load_codebook
 
         with contextlib.suppress(InputError):  # a copy this version cannot read: segments are still compared
             why["codebook"] = codebook_changes(load_codebook(run_dir / "codebook.yaml"), codebook)
@@ -210,7 +210,7 @@ def write_diff(changes: RunChanges, out: Path) -> Path:
     import json
 
     from narratives.reports.atomic import staged_directory
-    from narratives.reports.spreadsheet import write_csv_frame
+    from narratives.spreadsheet import write_csv_frame
 
     columns = ["segment_id", "doc_id", "from", "from_subtheme", "to", "to_subtheme", "text"]
     with staged_directory(out) as staging:

@@ -20,7 +20,7 @@ from narratives.errors import InputError
 from narratives.models import Codebook, Document
 from narratives.reports.page.plots import Plots
 from narratives.reports.page.tables import ReportTables
-from narratives.reports.spreadsheet import read_csv_frame, restore
+from narratives.spreadsheet import read_csv_frame, restore
 
 __all__ = ["SavedRun", "load_run"]
 
@@ -72,7 +72,7 @@ def load_run(path: str | Path, *, verify: bool = True) -> SavedRun:
 
     ``verify`` checks the tables against the sha256 the manifest records (:func:`check_files`);
     the writer, reading back what it has just written and hashed, leaves it off."""
-    from narratives.align import load_codebook
+    from narratives.codebook import load_codebook
 
     run = Path(path)
     if not (run / "run_manifest.json").is_file():

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from narratives.reports.atomic import staged_directory
-from narratives.reports.spreadsheet import write_csv_frame
+from narratives.spreadsheet import write_csv_frame
 from narratives.stages import peak_rss_mb, reset_peak
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def write_reports(
     result: RunResult, out_dir: str | Path, *, inputs: Sequence[str | Path], manifest: str | Path | None
 ) -> Path:
     """Write all reports to ``out_dir`` (replacing it if it exists) and return its path."""
-    from narratives.align.codebook import codebook_to_yaml
+    from narratives.codebook import codebook_to_yaml
     from narratives.reports.page.build import write_report
     from narratives.reports.run_dir import file_hashes, load_run
     from narratives.reports.run_manifest import build_run_manifest

@@ -36,7 +36,7 @@ def _spacy_versions(config: SegmentConfig) -> str:
 
 def segments_key(documents: Sequence[Document], config: SegmentConfig) -> str:
     """The hex sha256 naming one segmentation's inputs and settings."""
-    from narratives import __version__
+    from narratives.about import __version__
 
     digest = hashlib.sha256()
     digest.update(f"{__version__}|{RULES_VERSION}|{_spacy_versions(config)}|{config.model_dump_json()}|".encode())

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from narratives.align import load_codebook, slugify
-from narratives.align.codebook import codebook_to_yaml
+from narratives.codebook import codebook_to_yaml, load_codebook, slugify
 from narratives.errors import CodebookError
 
 PHYSICIAN_IDS = {
@@ -267,3 +266,12 @@ def test_real_usability_codebook_loads(shared_dir: Path) -> None:
     assert (first.id, first.label) == ("moderator-assist", "Moderator assist")
     assert first.definition.startswith("The moderator intervenes")
     assert all(e.id == slugify(e.label) for e in cb.entries)
+
+
+def test_the_old_import_paths_still_work() -> None:
+    """The README's ``from narratives.align import load_codebook`` (and the package top's) keep working."""
+    import narratives
+    from narratives import align
+
+    assert align.load_codebook is load_codebook and align.slugify is slugify
+    assert narratives.load_codebook is load_codebook

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from narratives.backends import Backend, batches
-from narratives.embed import CachedEmbedder
+from narratives.embed.cache import CachedEmbedder
 from narratives.types import Embedder, Vectors
 
 EMBED_CHUNK = 1024

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from narratives.coders.coded import load_examples
+from narratives.codebook.coded import load_examples
 from narratives.errors import InputError
 from narratives.models import Codebook, Example, Theme
 

@@ -1,4 +1,4 @@
-"""Read and validate a researcher's codebook from a YAML or CSV file.
+"""Read and validate a researcher's codebook from a YAML, CSV or REFI-QDA ``.qdc`` file, and write it as YAML.
 
 A codebook lists the themes a researcher codes for, each optionally split into
 subthemes (two levels at most). :func:`load_codebook` turns the file into an immutable
@@ -53,7 +53,6 @@ import difflib
 import hashlib
 import io
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +60,7 @@ from typing import Any
 
 import yaml
 
+from narratives.codebook.lookup import slugify
 from narratives.errors import CodebookError
 from narratives.models import UNASSIGNED, Codebook, Theme
 from narratives.safe_yaml import load_yaml
@@ -77,34 +77,6 @@ _CSV_ID_COLUMNS = ("id", "code", "tag", "name")
 _CSV_DEFINITION_COLUMNS = ("definition", "description")
 KEYWORD_SEPARATOR = ";"
 EXAMPLE_SEPARATOR = "|"
-
-
-def slugify(text: str) -> str:
-    """A lowercase slug: accents dropped, runs of other characters turned into ``-``.
-
-    >>> slugify("Salary inadequacy (1a)")
-    'salary-inadequacy-1a'
-    """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
-def code_index(codebook: Codebook) -> dict[str, str]:
-    """Lower-cased id and label of every entry, and their slugs, mapped to the entry id.
-
-    How coded files (gold sets, coders' decisions) name a code: by id or by label, in any
-    case, with spaces or hyphens. Use :func:`find_code` to look a value up.
-    """
-    index: dict[str, str] = {}
-    for entry in codebook.entries:
-        for key in (entry.id, entry.label, slugify(entry.id), slugify(entry.label)):
-            index.setdefault(key.lower(), entry.id)
-    return index
-
-
-def find_code(index: dict[str, str], value: str) -> str | None:
-    """The entry id ``value`` names in ``index`` (from :func:`code_index`), or ``None``."""
-    return index.get(value.strip().lower()) or index.get(slugify(value))
 
 
 @dataclass
@@ -160,7 +132,7 @@ def load_codebook(path: str | Path) -> Codebook:
         name, description, drafts = p.stem, "", _read_csv(p, text)
         groups_allowed = True
     elif suffix == ".qdc":
-        from narratives.coders.refi import read_codebook_qdc
+        from narratives.codebook.qdc import read_codebook_qdc
 
         name, description, drafts = _read_mapping(p, read_codebook_qdc(p, raw))
     else:
