@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from narratives.loaders import load_corpus
-from narratives.loaders.base import READERS, Extracted
+from narratives.loaders.base import Extracted
 from narratives.loaders.document import load_document
+from narratives.loaders.formats import READERS
 
 ANSWER = "P1: The salary was too low to pay the rent, so I left Lahore for a hospital in Leeds.\n"
 

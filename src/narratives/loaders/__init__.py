@@ -6,9 +6,10 @@ inference (:mod:`.kinds`), furniture removal (:mod:`.furniture`), paragraphs and
 (:mod:`.paragraphs`). Heavy parsers are imported only when a file of their format is read.
 """
 
-from narratives.loaders.base import READERS, Extracted, FormatReader, Line, supported_suffixes
+from narratives.loaders.base import Extracted, FormatReader, Line
 from narratives.loaders.corpus import load_corpus
 from narratives.loaders.document import load_document
+from narratives.loaders.formats import READERS, supported_suffixes
 from narratives.loaders.manifest import ManifestEntry, read_manifest
 
 __all__ = [

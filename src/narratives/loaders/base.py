@@ -1,4 +1,4 @@
-"""What a format reader returns, the reader interface, and the registry of readers.
+"""What a format reader returns, and the reader interface (the readers: :mod:`narratives.loaders.formats`).
 
 A reader turns the raw bytes of one file into :class:`Extracted`: a flat list of
 :class:`Line` records that keep the paragraph and heading structure the format knows
@@ -8,14 +8,11 @@ and lives in the sibling modules, so a new format only needs a reader.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
-from narratives.errors import ConfigError, LoaderError
 from narratives.models import DocumentKind
-from narratives.registry import Registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,44 +54,3 @@ class FormatReader(Protocol):
     """Reads one file format. Raises :class:`LoaderError` when the file is unusable."""
 
     def read(self, path: Path, data: bytes) -> Extracted: ...
-
-
-_R = TypeVar("_R", bound=type)
-
-READERS: Registry[FormatReader] = Registry("loader")
-"""Readers by lower-case file suffix (``".txt"``), filled by :mod:`narratives.loaders.formats`."""
-
-
-def register_reader(*suffixes: str) -> Callable[[_R], _R]:
-    """Class decorator: register a reader class under each of ``suffixes``."""
-
-    def decorate(cls: _R) -> _R:
-        for suffix in suffixes:
-            READERS.register(suffix)(cls)
-        return cls
-
-    return decorate
-
-
-def supported_suffixes() -> tuple[str, ...]:
-    """The file suffixes a reader is registered for, sorted."""
-    import narratives.loaders.formats  # noqa: F401  (registers the built-in readers)
-
-    return READERS.names()
-
-
-def reader_for(path: Path) -> FormatReader:
-    """The reader for ``path``'s suffix; :class:`LoaderError` naming the supported ones."""
-    import narratives.loaders.formats  # noqa: F401  (registers the built-in readers)
-
-    suffix = path.suffix.lower()
-    try:
-        factory = READERS.get(suffix)
-    except ConfigError:
-        shown = suffix or "(no suffix)"
-        raise LoaderError(
-            path,
-            f"unsupported file type '{shown}'; convert it to one of {', '.join(READERS.names())} "
-            "or move it out of the input folder",
-        ) from None
-    return factory()

@@ -13,7 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from narratives.errors import LoaderError
-from narratives.loaders.base import Extracted, reader_for
+from narratives.loaders.base import Extracted
+from narratives.loaders.formats import reader_for
 from narratives.loaders.furniture import clean_units
 from narratives.loaders.kinds import infer_kind
 from narratives.loaders.paragraphs import assemble, lines_to_units

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from narratives.errors import LoaderError
-from narratives.loaders.base import Extracted, Line, register_reader
+from narratives.loaders.base import Extracted, Line
 from narratives.loaders.decoding import decode_text
 from narratives.loaders.turns import match_label
 
@@ -81,14 +81,12 @@ class _CaptionReader:
         return Extracted(tuple(lines), warnings=warnings, hint="transcript")
 
 
-@register_reader(".vtt")
 class VttReader(_CaptionReader):
     """Reads WebVTT captions."""
 
     fmt = "vtt"
 
 
-@register_reader(".srt")
 class SrtReader(_CaptionReader):
     """Reads SubRip captions."""
 

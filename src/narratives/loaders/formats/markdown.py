@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from narratives.loaders.base import Extracted, Line, register_reader
+from narratives.loaders.base import Extracted, Line
 from narratives.loaders.decoding import decode_text
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -154,7 +154,6 @@ def markdown_to_lines(text: str) -> list[Line]:
     return lines
 
 
-@register_reader(".md", ".markdown")
 class MarkdownReader:
     """Reads Markdown, returning plain lines with headings marked."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from narratives.errors import LoaderError
-from narratives.loaders.base import Extracted, Line, register_reader
+from narratives.loaders.base import Extracted, Line
 from narratives.loaders.decoding import normalise
 
 
@@ -36,7 +36,6 @@ def _walk(node: Any) -> Iterator[Line]:
             yield from _walk(child)
 
 
-@register_reader(".odt")
 class OdtReader:
     """Reads .odt files."""
 

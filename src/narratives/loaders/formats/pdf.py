@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from narratives.errors import LoaderError
-from narratives.loaders.base import Extracted, Line, register_reader
+from narratives.loaders.base import Extracted, Line
 from narratives.loaders.decoding import normalise
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
@@ -67,7 +67,6 @@ def pages_to_lines(pages: list[list[str]]) -> list[Line]:
     return out
 
 
-@register_reader(".pdf")
 class PdfReader:
     """Reads the text layer of a PDF."""
 

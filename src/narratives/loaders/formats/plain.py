@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from narratives.loaders.base import Extracted, Line, register_reader
+from narratives.loaders.base import Extracted, Line
 from narratives.loaders.decoding import decode_text
 
 _WRAP_WIDTH = 100
@@ -49,7 +49,6 @@ def text_to_lines(text: str) -> list[Line]:
     return lines
 
 
-@register_reader(".txt", ".text")
 class PlainTextReader:
     """Reads UTF-8 (or legacy-encoded) plain text."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from narratives.errors import LoaderError
-from narratives.loaders.base import Extracted, Line, register_reader
+from narratives.loaders.base import Extracted, Line
 from narratives.loaders.decoding import decode_text, normalise
 from narratives.loaders.formats.markdown import markdown_to_lines
 
@@ -41,7 +41,6 @@ def fallback_lines(tree: Any) -> list[Line]:
     return lines
 
 
-@register_reader(".html", ".htm", ".xhtml")
 class HtmlReader:
     """Reads saved web pages."""
 

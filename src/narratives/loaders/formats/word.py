@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from narratives.errors import LoaderError
-from narratives.loaders.base import Extracted, Line, register_reader
+from narratives.loaders.base import Extracted, Line
 from narratives.loaders.decoding import normalise
 
 
@@ -100,7 +100,6 @@ def speaker_table(rows: list[list[str]]) -> list[Line] | None:
     ]
 
 
-@register_reader(".docx")
 class DocxReader:
     """Reads .docx files (not legacy .doc)."""
 
