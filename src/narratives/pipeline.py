@@ -8,6 +8,7 @@ breakdowns are checked before anything is embedded.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from narratives.types import Aligner, Vectors
 
 if TYPE_CHECKING:
     from narratives.backends import Backend
+    from narratives.coders.verification import PrevalenceReport
+    from narratives.reports.run_dir import SavedRun
 
 StageCallback = Callable[[str], None]
 
@@ -294,8 +297,19 @@ def run(
         from narratives.reports.writer import write_reports
 
         on_stage(f"Writing reports to {out_dir}")
-        write_reports(result, out_dir, inputs=inputs, manifest=manifest)
+        written = write_reports(result, out_dir, inputs=inputs, manifest=manifest,
+                                correct=_corrector(verified, config.report.by, Path(out_dir)) if verified else None)
+        result = replace(result, timings=written.timings, peak_memory_mb=written.peak_memory_mb,
+                         prevalence=written.prevalence)
     return result
+
+
+def _corrector(verified: Sequence[str | Path], by: Sequence[str], out: Path) -> Callable[[SavedRun], PrevalenceReport]:
+    """``run --verified``: the shares of the run as written, corrected by the verified sample."""
+    from narratives.coders.verification import prevalence_of
+
+    files = [Path(p) for p in verified]
+    return lambda saved: replace(prevalence_of(saved, files, by), run_dir=out)
 
 
 def _run_to_compare(compare: str | Path | None, out_dir: Path | None) -> Path | None:

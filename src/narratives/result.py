@@ -14,25 +14,12 @@ from narratives.config import RunConfig
 from narratives.errors import ConfigError
 from narratives.models import UNASSIGNED, Assignment, Codebook, Corpus, Example, Quote, Segment, Topic
 from narratives.reports.changes import RunChanges
+from narratives.reports.columns import QUOTE_COLUMNS, SEGMENT_COLUMNS, TOPIC_COLUMNS, TOPIC_MAP_COLUMNS
 from narratives.reports.frequencies import theme_frequencies
 from narratives.reports.page.plots import Plots
 from narratives.reports.page.tables import ReportTables
 from narratives.reports.quotes import select_quotes
 from narratives.types import Vectors
-
-SEGMENT_COLUMNS = [
-    "doc_id", "segment_id", "kind", "speaker", "start", "end", "text", "cluster", "theme",
-    "subtheme", "score", "status", "role", "best_theme", "best_subtheme", "also", "coded_by", "source",
-]
-TOPIC_COLUMNS = [
-    "cluster", "size", "label", "keywords", "theme", "subtheme", "score", "candidate_new_theme",
-    "representative", "representative_ids",
-]
-TOPIC_MAP_COLUMNS = ["segment_id", "cluster", "x", "y"]
-QUOTE_COLUMNS = [
-    "theme", "subtheme", "rank", "score", "doc_id", "kind", "source", "speaker", "start", "end", "text",
-    "context_before", "context_after", "segment_id", "caption",
-]
 
 
 @dataclass

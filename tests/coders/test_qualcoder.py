@@ -146,7 +146,7 @@ def test_a_random_sample_verified_in_qualcoder_feeds_prevalence(demo_run, qualco
     """The verification sample as a QualCoder project: the coder unmarks one proposal and codes one
     passage the machine left unassigned; `narratives prevalence` reads QualCoder's export as the
     sample it is, with both changes."""
-    from narratives.prevalence import measure_prevalence
+    from narratives.coders.verification import measure_prevalence
 
     _, run_dir = demo_run
     run = load_run(run_dir)

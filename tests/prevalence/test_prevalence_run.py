@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from narratives.cli import app
 from narratives.coders.export import export_run
+from narratives.coders.verification import measure_prevalence
 from narratives.errors import InputError
-from narratives.prevalence import COLUMNS, measure_prevalence
+from narratives.prevalence import COLUMNS
 from narratives.reports.run_dir import load_run
 
 

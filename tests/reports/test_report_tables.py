@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from narratives.cluster.layout import MAP_POINTS, map_sample
+from narratives.loaders.participants import participant_keys
 from narratives.models import Codebook, Theme
 from narratives.reports.page import charts
-from narratives.reports.page.tables import ReportTables, bucket, coverage, frequencies, participant_keys
+from narratives.reports.page.tables import ReportTables, bucket, coverage, frequencies
 
 CODEBOOK = Codebook(
     name="toy",

@@ -375,7 +375,7 @@ def prevalence(
     from rich.console import Console
 
     from narratives.cli.summary import print_prevalence
-    from narratives.prevalence.report import measure_prevalence
+    from narratives.coders.verification import measure_prevalence
     from narratives.reports.atomic import check_output_dir
 
     target = check_output_dir(out, force) if out is not None else None

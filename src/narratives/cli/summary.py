@@ -11,8 +11,8 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from narratives.coders.agreement_report import AgreementReport
+    from narratives.coders.verification import PrevalenceReport
     from narratives.evaluation import Evaluation
-    from narratives.prevalence.report import PrevalenceReport
     from narratives.reports.changes import RunChanges
     from narratives.result import RunResult
 

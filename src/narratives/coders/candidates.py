@@ -26,7 +26,7 @@ def _text(value: object) -> str:
 def _segment_attributes(run: SavedRun) -> dict[str, dict[str, str]]:
     """Each segment's metadata as ``segments.csv`` has it: the document's, with the speaker's own
     participant attributes over it (a focus group's speakers differ)."""
-    from narratives.result import SEGMENT_COLUMNS
+    from narratives.reports.columns import SEGMENT_COLUMNS
 
     columns = [c for c in run.segments.columns if c not in SEGMENT_COLUMNS]
     if not columns:

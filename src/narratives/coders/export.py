@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Literal
 from narratives.about import __version__
 from narratives.codebook import slugify
 from narratives.coders.candidates import Units, candidates
-from narratives.coders.records import Candidate, RandomSample
+from narratives.coders.records import Candidate
 from narratives.errors import InputError, OutputExistsError
 from narratives.models import Document
+from narratives.prevalence.records import RandomSample
 from narratives.spreadsheet import csv_row
 
 if TYPE_CHECKING:

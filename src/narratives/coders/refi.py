@@ -33,9 +33,10 @@ from narratives.codebook.qdc import (
     xml_bytes,
 )
 from narratives.codebook.records import NONE_CODE
-from narratives.coders.records import Candidate, RandomSample
+from narratives.coders.records import Candidate
 from narratives.errors import InputError
 from narratives.models import Codebook, Document
+from narratives.prevalence.records import RandomSample
 from narratives.reports.run_dir import SavedRun
 from narratives.safe_files import check_zip, parse_xml, read_member
 

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from narratives.codebook.records import NONE_CODE
-from narratives.coders.records import Candidate, RandomSample
+from narratives.coders.records import Candidate
 from narratives.models import Codebook
+from narratives.prevalence.records import RandomSample
 from narratives.spreadsheet import csv_row, write_xlsx_rows
 
 __all__ = ["DECISIONS", "coder_order", "sheet_rows", "write_csv", "write_xlsx"]

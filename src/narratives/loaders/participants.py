@@ -21,11 +21,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from narratives.errors import ManifestError
 from narratives.models import Document
 
-__all__ = ["ID_COLUMNS", "ParticipantTable", "SpeakerMatches", "match_speakers", "participant_key",
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ID_COLUMNS", "ParticipantTable", "SpeakerMatches", "match_speakers", "participant_key", "participant_keys",
            "read_participants"]
 
 ID_COLUMNS = ("participant", "participant_id", "participant id", "id", "pseudonym", "speaker", "name", "code")
@@ -181,3 +185,23 @@ def match_speakers(documents: Iterable[Document], table: ParticipantTable) -> Sp
     heard = set(by_speaker.values())
     rows = tuple(given for given in table.ids.values() if given not in heard)
     return SpeakerMatches(by_speaker, rows, tuple(unmatched))
+
+
+def participant_keys(coded: pd.DataFrame) -> pd.Series:
+    """One participant key per coded segment (``None`` for news, papers and unnamed speech).
+
+    The manifest's ``participant`` value when a transcript has one participant speaker;
+    otherwise ``doc_id · speaker``."""
+    import pandas as pd
+
+    keys = pd.Series([None] * len(coded), index=coded.index, dtype=object)
+    speech = coded[(coded["kind"] == "transcript") & coded["speaker"].notna()]
+    if speech.empty:
+        return keys
+    own = speech["doc_id"].astype(str) + " · " + speech["speaker"].astype(str)
+    if "participant" in speech.columns:
+        speakers_per_doc = speech.groupby("doc_id")["speaker"].transform("nunique")
+        named = speech["participant"].notna() & (speakers_per_doc == 1)
+        own = own.where(~named, speech["participant"].astype(str))
+    keys.loc[speech.index] = own
+    return keys

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from narratives.loaders.participants import participant_keys
 from narratives.models import UNASSIGNED, Codebook
 from narratives.prevalence.estimator import Z95, Estimate, ppi_share, sample_size_for
-from narratives.prevalence.verified import VerifiedSample
-from narratives.reports.frequencies import participant_keys
+from narratives.prevalence.records import VerifiedSample
 
 __all__ = ["COLUMNS", "MACHINE_ONLY", "PPI", "Prevalence", "interval_text", "overall_themes", "prevalence_table"]
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from narratives.loaders.participants import participant_keys
 from narratives.models import UNASSIGNED, Codebook
 
 COLUMNS = [
@@ -30,24 +31,6 @@ FEW_PARTICIPANTS = 3
 group: ``few_participants`` is true and the report does not draw it as a share."""
 
 _NONE = (0, 0, 0, 0, 0)
-
-
-def participant_keys(coded: pd.DataFrame) -> pd.Series:
-    """One participant key per coded segment (``None`` for news, papers and unnamed speech).
-
-    The manifest's ``participant`` value when a transcript has one participant speaker;
-    otherwise ``doc_id · speaker``."""
-    keys = pd.Series([None] * len(coded), index=coded.index, dtype=object)
-    speech = coded[(coded["kind"] == "transcript") & coded["speaker"].notna()]
-    if speech.empty:
-        return keys
-    own = speech["doc_id"].astype(str) + " · " + speech["speaker"].astype(str)
-    if "participant" in speech.columns:
-        speakers_per_doc = speech.groupby("doc_id")["speaker"].transform("nunique")
-        named = speech["participant"].notna() & (speakers_per_doc == 1)
-        own = own.where(~named, speech["participant"].astype(str))
-    keys.loc[speech.index] = own
-    return keys
 
 
 def _counts(frame: pd.DataFrame, keys: list[str]) -> dict[object, tuple[int, int, int, int, int]]:

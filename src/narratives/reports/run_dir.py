@@ -107,7 +107,7 @@ def load_run(path: str | Path, *, verify: bool = True) -> SavedRun:
     except UnicodeDecodeError as exc:
         raise InputError(f"{run / 'documents.jsonl'}: not UTF-8 text (byte {exc.start}); {_REWRITE}") from None
     text_columns = {"doc_id": str, "segment_id": str, "speaker": str, "theme": str, "subtheme": str}
-    from narratives.result import SEGMENT_COLUMNS
+    from narratives.reports.columns import SEGMENT_COLUMNS
 
     with (run / "segments.csv").open(encoding="utf-8", errors="replace", newline="") as fh:
         header = [restore(h) for h in next(csv.reader(fh), [])]

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from narratives.reports.atomic import staged_directory
 from narratives.spreadsheet import write_csv_frame
 from narratives.stages import peak_rss_mb, reset_peak
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from narratives.models import Document
+    from narratives.reports.run_dir import SavedRun
     from narratives.result import RunResult
 
 REPORT_FILES = (
@@ -32,10 +35,38 @@ and ``codebook.yaml`` (the codebook as used) let ``narratives export``, ``agreem
 ``report`` work from the run directory alone, without the original files."""
 
 
+class CorrectedShares(Protocol):
+    """Shares corrected by a verified sample (:class:`narratives.coders.verification.PrevalenceReport`)."""
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """``prevalence.csv``."""
+        ...
+
+    def summary(self) -> dict[str, object]: ...
+
+    def write_files(self, folder: Path) -> None: ...
+
+
+@dataclass(frozen=True)
+class WrittenRun:
+    """What writing the reports added to the run: where, the report step's time and memory, and the
+    corrected shares when a verified sample was given."""
+
+    path: Path
+    timings: dict[str, float]
+    peak_memory_mb: dict[str, float]
+    prevalence: pd.DataFrame | None = None
+
+
 def write_reports(
-    result: RunResult, out_dir: str | Path, *, inputs: Sequence[str | Path], manifest: str | Path | None
-) -> Path:
-    """Write all reports to ``out_dir`` (replacing it if it exists) and return its path."""
+    result: RunResult, out_dir: str | Path, *, inputs: Sequence[str | Path], manifest: str | Path | None,
+    correct: Callable[[SavedRun], CorrectedShares] | None = None,
+) -> WrittenRun:
+    """Write all reports to ``out_dir`` (replacing it if it exists); ``result`` is left as it was.
+
+    ``correct`` (``run --verified``) computes corrected shares from the run as written; they are
+    written beside the tables and shown in the report."""
     from narratives.codebook import codebook_to_yaml
     from narratives.reports.page.build import write_report
     from narratives.reports.run_dir import file_hashes, load_run
@@ -44,6 +75,7 @@ def write_reports(
     reset_peak()
     started = time.perf_counter()
     out = Path(out_dir)
+    prevalence: pd.DataFrame | None = None
     with staged_directory(out) as staging:
         write_csv_frame(result.segments_frame(), staging / "segments.csv", index=False)
         write_csv_frame(result.theme_frequencies(), staging / "theme_frequencies.csv", index=False)
@@ -52,30 +84,28 @@ def write_reports(
         write_csv_frame(result.topic_map_frame(), staging / "topic_map.csv", index=False)
         write_documents(result.corpus.documents, staging / "documents.jsonl")
         (staging / "codebook.yaml").write_text(codebook_to_yaml(result.codebook), encoding="utf-8")
-        result.timings["report"] = round(time.perf_counter() - started, 3)
-        result.peak_memory_mb["report"] = peak_rss_mb()
-        data = build_run_manifest(result, inputs=inputs, manifest=manifest)
+        timings = {**result.timings, "report": round(time.perf_counter() - started, 3)}
+        memory = {**result.peak_memory_mb, "report": peak_rss_mb()}
+        data = build_run_manifest(replace(result, timings=timings, peak_memory_mb=memory),
+                                  inputs=inputs, manifest=manifest)
         data["files"] = file_hashes(staging)
         (staging / "run_manifest.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         saved = load_run(staging, verify=False)
-        if result.verified:  # corrected shares, from the tables just written (as `narratives prevalence`)
-            from narratives.prevalence.report import prevalence_of
-
-            corrected = replace(prevalence_of(saved, [Path(p) for p in result.verified], result.config.report.by),
-                                run_dir=out)
+        if correct is not None:  # corrected shares, from the tables just written (as `narratives prevalence`)
+            corrected = correct(saved)
             corrected.write_files(staging)
-            result.prevalence = corrected.prevalence.table
+            prevalence = corrected.table
             data["prevalence"] = corrected.summary()
             data["files"] = file_hashes(staging)
             (staging / "run_manifest.json").write_text(
                 json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
-            saved = replace(saved, manifest=data, prevalence=corrected.prevalence.table)
+            saved = replace(saved, manifest=data, prevalence=prevalence)
         # from the files just written, exactly as `narratives report` rebuilds it
         write_report(saved, figures=result.config.report.figures)
-    return out
+    return WrittenRun(out, timings, memory, prevalence)
 
 
 def write_documents(documents: Sequence[Document], path: Path) -> None:

@@ -17,9 +17,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from narratives.loaders.participants import participant_keys
 from narratives.models import UNASSIGNED, Codebook
 from narratives.reports.frequencies import COLUMNS as FREQUENCY_COLUMNS
-from narratives.reports.frequencies import participant_keys, theme_frequencies
+from narratives.reports.frequencies import theme_frequencies
 
 NOT_ATTRIBUTES = frozenset({
     "participant", "interviewer", "date", "title", "file", "path", "doc_id", "id", "source", "kind",
@@ -61,7 +62,7 @@ class ReportTables:
         return coded
 
     def metadata_columns(self) -> list[str]:
-        from narratives.result import SEGMENT_COLUMNS
+        from narratives.reports.columns import SEGMENT_COLUMNS
 
         return [c for c in self.segments.columns if c not in SEGMENT_COLUMNS and c != "participant"]
 
