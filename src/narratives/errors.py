@@ -66,6 +66,15 @@ class NotFittedError(NarrativesError, ValueError, AttributeError):
     """A fitted component (an aligner) was used before ``fit``."""
 
 
+def check_fitted(component: object, attribute: str) -> None:
+    """Raise :class:`NotFittedError` unless ``component`` has ``attribute``, which its ``fit`` sets
+    (as scikit-learn's ``check_is_fitted``)."""
+    if not hasattr(component, attribute):
+        raise NotFittedError(
+            f"this {type(component).__name__} is not fitted yet; call fit(codebook, embedder) first"
+        )
+
+
 class OutputExistsError(NarrativesError, FileExistsError):
     """The output directory exists and ``force`` was not given."""
 

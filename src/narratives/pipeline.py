@@ -116,7 +116,6 @@ def analyse(
         clusters_cache = ClusterCache(config.embed.resolved_cache_dir())
         key = cluster_key(context, texts, ids, config.cluster, config.seed)
         cached = clusters_cache.get(key)
-        steps: dict[str, float] = {}
         if cached is not None:
             clustered = cached
             notes.append("topics reused from the cluster cache: same vectors, texts and cluster settings")
@@ -124,11 +123,10 @@ def analyse(
             cache_umap_compilation(config.embed.resolved_cache_dir() / "numba")
             clusterer = build_clusterer(config.cluster, config.seed)
             clustered = clusterer.fit(texts, context, ids, mapper=backend.map)
-            steps = getattr(clusterer, "timings_", {})
             clusters_cache.put(key, clustered)
         del context
         notes.extend([*segment_cache.notes, *clusters_cache.notes, *clustered.notes])
-    meter.split("cluster", "reduce", steps.get("reduce", 0.0) + steps.get("place", 0.0))
+    meter.split("cluster", "reduce", clustered.timings.get("reduce", 0.0) + clustered.timings.get("place", 0.0))
     clusters = np.full(len(segments), -1, dtype=np.int64)
     clusters[coded_idx] = clustered.labels
     map_segments = np.asarray(coded_idx, dtype=np.intp)[clustered.map_rows]

@@ -61,6 +61,9 @@ class ClusterResult:
     """Input rows drawn on the report's topic map (a stratified sample; empty: no map)."""
     map_xy: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))
     """2-D coordinates of ``map_rows``, one row each."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per step of the fit (``reduce``, ``hdbscan``, ``keywords``, ``layout``, ``place``);
+    empty when the result came from the cluster cache."""
 
 
 class Clusterer(Protocol):

@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from narratives.align.decisions import block_entries
 from narratives.align.prototype import PrototypeAligner
 from narratives.config import AlignConfig
-from narratives.errors import NotFittedError
+from narratives.errors import check_fitted
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example
 from narratives.types import Embedder, Vectors
 
@@ -184,8 +184,7 @@ class CalibratedAligner:
     # ------------------------------------------------------------------ scoring
 
     def _check(self, embeddings: Vectors) -> Vectors:
-        if not hasattr(self, "prototype_"):
-            raise NotFittedError("this aligner is not fitted yet; call fit(codebook, embedder) first")
+        check_fitted(self, "prototype_")
         return self.prototype_._check(embeddings)
 
     def _entry_probabilities(self, x: Vectors, model: object, classes: NDArray[np.int64]) -> Float64Array:
@@ -218,8 +217,7 @@ class CalibratedAligner:
     def encoders(self) -> tuple[Embedder, ...]:
         """The one embedder whose (context-blended) vectors :meth:`assign` takes: its prototype
         aligner's (which also leaves it out of a copy sent to a worker)."""
-        if not hasattr(self, "prototype_"):
-            raise NotFittedError("this aligner is not fitted yet; call fit(codebook, embedder) first")
+        check_fitted(self, "prototype_")
         return self.prototype_.encoders
 
     def assign(self, embeddings: Vectors, *, blocked: Sequence[frozenset[str]] | None = None) -> list[Assignment]:

@@ -42,7 +42,7 @@ from narratives.align.prototype import prototype_texts
 from narratives.align.softmax import SoftmaxModel, fit_softmax
 from narratives.align.tuning import TuneSettings
 from narratives.config import AlignConfig, EmbedConfig
-from narratives.errors import NotFittedError
+from narratives.errors import check_fitted
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example
 from narratives.types import Embedder, Vectors
 
@@ -157,6 +157,7 @@ class LearnedAligner:
         extras = [build_embedder(self.embed.model_copy(update={"model": m, "backend": "torch"}))
                   for m in self.extra_models]
         self.encoders_ = (base, *extras)
+        self.encoder_ids_ = tuple(e.identity for e in self.encoders_)  # kept when a copy leaves the encoders out
         index = {e: i for i, e in enumerate(self.entry_ids_)}
         prototypes = [p for entry in codebook.entries for p in prototype_texts(entry)]
         proto_x = example_features(self.encoders_, [Example(p.text, p.entry) for p in prototypes], 0.0)
@@ -270,8 +271,7 @@ class LearnedAligner:
         return self.platt_ is not None
 
     def _fitted(self) -> None:
-        if not hasattr(self, "entry_ids_"):
-            raise NotFittedError("this aligner is not fitted yet; call fit(codebook, embedder) first")
+        check_fitted(self, "entry_ids_")
 
     def probabilities(self, features: Vectors) -> Float64Array:
         """Probability of every codebook entry per row, shape ``(n, len(entries))`` (before calibration)."""
@@ -360,7 +360,7 @@ class LearnedAligner:
             "method": "learned",
             "examples": self.n_examples_,
             "rejections": self.n_rejections_,
-            "encoders": [e.identity for e in self.encoders_],
+            "encoders": list(self.encoder_ids_),
             "tuned_model": str(self.tuned_) if self.tuned_ else None,
             "calibrated": self.platt_ is not None,
             "scores": "probability the theme is right, calibrated out of fold on the coded examples"

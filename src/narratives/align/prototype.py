@@ -57,7 +57,7 @@ from numpy.typing import NDArray
 
 from narratives.align.decisions import block_entries
 from narratives.config import AlignConfig
-from narratives.errors import NotFittedError
+from narratives.errors import NotFittedError, check_fitted
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example, Theme
 from narratives.types import Embedder, Vectors
 
@@ -194,8 +194,7 @@ class PrototypeAligner:
         return self
 
     def _check(self, embeddings: Vectors) -> FloatArray:
-        if not hasattr(self, "prototype_vectors_"):
-            raise NotFittedError("this aligner is not fitted yet; call fit(codebook, embedder) first")
+        check_fitted(self, "prototype_vectors_")
         x = np.asarray(embeddings, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.prototype_vectors_.shape[1]:
             raise ValueError(
@@ -243,8 +242,7 @@ class PrototypeAligner:
     @property
     def encoders(self) -> tuple[Embedder, ...]:
         """The one embedder whose (context-blended) vectors :meth:`assign` takes."""
-        if not hasattr(self, "embedder_"):
-            raise NotFittedError("this aligner is not fitted yet; call fit(codebook, embedder) first")
+        check_fitted(self, "embedder_")
         return (self.embedder_,)
 
     def assign(self, embeddings: Vectors, *, blocked: Sequence[frozenset[str]] | None = None) -> list[Assignment]:

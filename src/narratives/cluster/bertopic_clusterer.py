@@ -145,7 +145,8 @@ class BERTopicClusterer:
         map_rows = map_sample(labels, self.seed)
         map_xy = layout_2d(self.reduced_[map_rows], self.seed)
         self.timings_["layout"] = time.perf_counter() - started
-        return ClusterResult(labels=labels, topics=topics, notes=tuple(notes), map_rows=map_rows, map_xy=map_xy)
+        return ClusterResult(labels=labels, topics=topics, notes=tuple(notes), map_rows=map_rows, map_xy=map_xy,
+                             timings=dict(self.timings_))
 
     def _place_rest(
         self, vectors: Vectors, sample: NDArray[np.intp], reduced_sample: NDArray[np.float32],

@@ -60,8 +60,9 @@ def _embed(embedder: Embedder, texts: list[str]) -> Vectors:
 
 
 def on_backend(embedder: CachedEmbedder, backend: Backend) -> CachedEmbedder:
-    """``embedder`` with its cache misses embedded on ``backend`` (unchanged for ``local``)."""
-    if backend.name != "local":
-        embedder.embedder = BackendEmbedder(embedder.embedder, backend)
-        embedder.store_every = max(embedder.store_every, REMOTE_STORE_EVERY)
-    return embedder
+    """A new embedder like ``embedder`` (same model, same cache) whose cache misses are embedded on
+    ``backend``; ``embedder`` itself for ``local``, and never changed."""
+    if backend.name == "local":
+        return embedder
+    return CachedEmbedder(BackendEmbedder(embedder.embedder, backend), embedder.cache,
+                          store_every=max(embedder.store_every, REMOTE_STORE_EVERY))
