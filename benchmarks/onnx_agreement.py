@@ -65,26 +65,26 @@ class Measured:
     """Newsgroups: share of coded sentences given their post's group as theme."""
 
 
-def embed_config(backend: str, cache_dir: Path, base: EmbedConfig | None = None) -> EmbedConfig:
-    """``base`` with ``backend`` and ``cache_dir``, built without validation.
+def embed_config(backend: str, base: EmbedConfig | None = None) -> EmbedConfig:
+    """``base`` with ``backend``, built without validation.
 
     The config offers only the backends that passed this benchmark, and the benchmark must
     also measure the others, so it bypasses the ``Literal`` check; ``build_embedder`` finds
     every implemented backend in :data:`narratives.embed.BACKENDS`.
     """
     fields = (base or EmbedConfig()).model_dump()
-    fields.update(backend=backend, cache_dir=cache_dir)
+    fields.update(backend=backend)
     return EmbedConfig.model_construct(**fields)
 
 
 def with_backend(config: RunConfig, backend: str, cache_dir: Path) -> RunConfig:
-    return config.model_copy(update={"embed": embed_config(backend, cache_dir, config.embed)})
+    return config.model_copy(update={"embed": embed_config(backend, config.embed), "cache": cache_dir})
 
 
 def build_raw(backend: str, cache_dir: Path) -> Any:
     """The backend's embedder without the vector cache (so every text is really embedded)."""
-    config = embed_config(backend, cache_dir)
-    return BACKENDS.get(backend)(resolve_model(config.model), config)
+    config = embed_config(backend)
+    return BACKENDS.get(backend)(resolve_model(config.model), config, cache_dir)
 
 
 def newsgroup_sentences(n: int, seed: int = 1) -> list[str]:

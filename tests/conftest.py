@@ -61,7 +61,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path):
 
     out = tmp_path_factory.mktemp("demo") / "out"
     config = narratives.load_config(
-        REPO / "configs" / "demo.yaml", [f"embed.cache_dir={cache_dir}"]
+        REPO / "configs" / "demo.yaml", [f"cache={cache_dir}"]
     )
     result = narratives.run(
         [REPO / "corpora" / "demo"],

@@ -31,7 +31,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path, cache_dir: Path, rep
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
         "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
-        "--out", str(out), "--set", f"embed.cache_dir={cache_dir}",
+        "--out", str(out), "--set", f"cache={cache_dir}",
     ])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "run_manifest.json").read_text())
@@ -58,7 +58,7 @@ def test_bad_settings_stop_before_writing(tmp_path: Path, cache_dir: Path, repo_
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
         "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
-        "--out", str(out), "--set", f"embed.cache_dir={cache_dir}", *extra,
+        "--out", str(out), "--set", f"cache={cache_dir}", *extra,
     ])
     assert result.exit_code == 2
     assert message in result.output

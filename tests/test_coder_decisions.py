@@ -56,7 +56,7 @@ def _run(
 ) -> dict[str, dict[str, str]]:
     result = CliRunner().invoke(app, [
         "run", str(tmp_path / "p4.txt"), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
-        "--out", str(tmp_path / out), "--examples", str(examples), "--set", f"embed.cache_dir={cache}",
+        "--out", str(tmp_path / out), "--examples", str(examples), "--set", f"cache={cache}",
         "--set", "align.tune_epochs=1", *extra,
     ])
     assert result.exit_code == 0, result.output

@@ -79,7 +79,7 @@ def test_examples_for_a_few_codes_do_not_swallow_the_others(tmp_path: Path, repo
     from narratives.models import Example
 
     examples = [Example(text, code, decision == "accept") for text, code, decision in EXAMPLES]
-    config = narratives.load_config(None, [f"embed.cache_dir={cache_dir}"])
+    config = narratives.load_config(None, [f"cache={cache_dir}"])
     (tmp_path / "p9.txt").write_text(
         "Interviewer: Tell me about the pay.\n\n"
         "P9: My salary as a registrar could not cover my children's school fees.\n\n"

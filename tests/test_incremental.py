@@ -36,7 +36,7 @@ P19: I paid for the licensing exam with my wedding gold, which my wife offered b
 
 
 def _run(corpus: Path, codebook: Path, out: Path, cache: Path, repo_dir: Path) -> narratives.RunResult:
-    config = narratives.load_config(repo_dir / "configs" / "demo.yaml", [f"embed.cache_dir={cache}"])
+    config = narratives.load_config(repo_dir / "configs" / "demo.yaml", [f"cache={cache}"])
     return narratives.run([corpus], codebook, manifest=corpus / "manifest.csv", config=config, out=out, force=True)
 
 

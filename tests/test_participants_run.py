@@ -31,7 +31,7 @@ def test_run_with_a_participants_table_counts_people_per_group(tmp_path: Path, r
     result = CliRunner().invoke(app, [
         "run", str(corpus), "--participants", str(tmp_path / "table1.csv"), "--by", "country",
         "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"), "--out", str(out),
-        "--set", f"embed.cache_dir={cache_dir}", "--set", "align.threshold=0",
+        "--set", f"cache={cache_dir}", "--set", "align.threshold=0",
     ])
     assert result.exit_code == 0, result.output
     assert "3 of 4 participants matched 3 speaker(s)" in result.output and "P7" in result.output

@@ -105,7 +105,7 @@ def test_run_manifest_makes_the_run_traceable(demo_run) -> None:
 def test_second_run_embeds_nothing_and_gives_the_same_reports(demo_run, tmp_path: Path, cache_dir: Path,
                                                                repo_dir: Path) -> None:
     result, out = demo_run
-    config = narratives.load_config(repo_dir / "configs" / "demo.yaml", [f"embed.cache_dir={cache_dir}"])
+    config = narratives.load_config(repo_dir / "configs" / "demo.yaml", [f"cache={cache_dir}"])
     again = narratives.run(
         [repo_dir / "corpora" / "demo"], repo_dir / "configs" / "codebooks" / "physician-migration.yaml",
         manifest=repo_dir / "corpora" / "demo" / "manifest.csv", config=config, out=tmp_path / "again",

@@ -21,7 +21,7 @@ JUNK = re.compile(r"(?:^|[\W_])(?:the|and|of|in|to|doi|et al|\d{4,})(?=$|[\W_])"
 
 
 def test_real_documents_give_readable_balanced_topics(real_corpus: Path, cache_dir: Path, repo_dir: Path) -> None:
-    config = narratives.load_config(None, [f"embed.cache_dir={cache_dir}"])
+    config = narratives.load_config(None, [f"cache={cache_dir}"])
     result = narratives.run([real_corpus], repo_dir / "configs/codebooks/migration-literature.yaml", config=config)
     assert len(result.corpus.documents) == 4 and not result.corpus.skipped
     coded = np.flatnonzero(np.asarray(result.status) == "coded")

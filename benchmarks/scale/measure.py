@@ -51,7 +51,7 @@ def run_narratives(args: argparse.Namespace) -> dict[str, Any]:
     from narratives.config import load_config
     from narratives.pipeline import run
 
-    config = load_config(None, [f"embed.cache_dir={args.cache}", *args.set])
+    config = load_config(None, [f"cache={args.cache}", *args.set])
     corpus = Path(args.corpus)
     started = time.perf_counter()
     result = run([corpus], args.codebook, manifest=corpus / "manifest.csv", config=config, out=args.out, force=True)
@@ -87,7 +87,7 @@ def run_stock(args: argparse.Namespace) -> dict[str, Any]:
     frame = read_csv_frame(Path(args.corpus) / "segments.csv", dtype={"text": str}, keep_default_na=False)
     coded = frame[frame["status"] == "coded"]
     texts = coded["text"].tolist()
-    embedder = build_embedder(EmbedConfig(cache_dir=Path(args.cache)))
+    embedder = build_embedder(EmbedConfig(), Path(args.cache))
     if args.end_to_end:
         from sentence_transformers import SentenceTransformer
 

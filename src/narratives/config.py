@@ -9,11 +9,12 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from narratives.errors import ConfigError
 from narratives.safe_yaml import load_yaml
@@ -40,22 +41,21 @@ class SegmentConfig(_Strict):
 
 
 class EmbedConfig(_Strict):
-    """Which sentence-transformers model embeds segments, run by what, and where vectors are cached."""
+    """Which sentence-transformers model embeds segments, and run by what (where its vectors are
+    cached is the run's :attr:`RunConfig.cache`)."""
 
     model: str = "all-MiniLM-L6-v2"
     """A local directory, or a name listed in ``models/`` (an installed model package)."""
     batch_size: int = Field(default=16, ge=1)
     """Texts per forward pass; every pass has exactly this many texts of one token length, so a
     text's vector never depends on its neighbours. 16 measured fastest on the demo (160/s; 32: 114/s)."""
-    cache_dir: Path | None = None
-    """Default: ``$NARRATIVES_CACHE_DIR`` or ``~/.cache/narratives``."""
     allow_network: bool = False
     """Only when true may a model be fetched from the Hugging Face hub."""
     device: str = "cpu"
     """torch device (``backend: torch`` only)."""
     backend: Literal["torch", "onnx"] = "torch"
     """``torch`` (sentence-transformers) or ``onnx``: the same model exported once with
-    ``torch.onnx`` into ``cache_dir/onnx/`` and run by onnxruntime in fp32. Measured on 2
+    ``torch.onnx`` into the cache's ``onnx/`` folder and run by onnxruntime in fp32. Measured on 2
     cores (``benchmarks/onnx_agreement.py``): cosine with torch's vectors above 0.99999, the
     same theme for every coded segment (demo: 1,107, subthemes too; 20 Newsgroups: 2,902),
     129 texts/s against 105 (1.23x), and 0.2 s to load instead of 4.6 s. An int8 variant was
@@ -64,14 +64,6 @@ class EmbedConfig(_Strict):
     """onnxruntime threads (``backend: onnx``); default: every CPU this process may use.
     Vectors do not depend on it (1 and 2 threads gave identical bits)."""
 
-    def resolved_cache_dir(self) -> Path:
-        """The cache directory this run uses."""
-        if self.cache_dir is not None:
-            return Path(self.cache_dir).expanduser()
-        env = os.environ.get("NARRATIVES_CACHE_DIR")
-        if env:
-            return Path(env).expanduser()
-        return Path.home() / ".cache" / "narratives"
 
 
 class ClusterConfig(_Strict):
@@ -160,17 +152,49 @@ class BackendConfig(_Strict):
     """Ray workers per stage; ``None``: one per CPU Ray reports."""
 
 
+def default_cache_dir() -> Path:
+    """``$NARRATIVES_CACHE_DIR``, else ``~/.cache/narratives``."""
+    env = os.environ.get("NARRATIVES_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "narratives"
+
+
 class RunConfig(_Strict):
     """The whole configuration of one ``narratives run``."""
 
     seed: int = 42
     """The one seed every random component (UMAP, HDBSCAN ties, sampling) receives."""
+    cache: Path | None = None
+    """Where every stage keeps what it can reuse: embeddings, segments, topics, tuned models, ONNX
+    exports, compiled UMAP code. Default: ``$NARRATIVES_CACHE_DIR`` or ``~/.cache/narratives``.
+    (It used to be ``embed.cache_dir``, which still works, with a warning.)"""
     segment: SegmentConfig = SegmentConfig()
     embed: EmbedConfig = EmbedConfig()
     cluster: ClusterConfig = ClusterConfig()
     align: AlignConfig = AlignConfig()
     report: ReportConfig = ReportConfig()
     backend: BackendConfig = BackendConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_cache_key(cls, data: Any) -> Any:
+        """``embed.cache_dir`` (before the cache served every stage) becomes ``cache``, with a warning."""
+        embed = data.get("embed") if isinstance(data, dict) else None
+        if not isinstance(embed, dict) or "cache_dir" not in embed:
+            return data
+        embed = dict(embed)
+        old = embed.pop("cache_dir")
+        if old is not None:
+            if data.get("cache") not in (None, old):
+                raise ValueError(f"embed.cache_dir ({old}) and cache ({data['cache']}) differ: keep only cache")
+            warnings.warn("embed.cache_dir is deprecated: the cache serves every stage, so set `cache` at the top "
+                          f"level instead (--set cache={old})", FutureWarning, stacklevel=2)
+        return {**data, "embed": embed, **({"cache": old} if old is not None else {})}
+
+    def resolved_cache_dir(self) -> Path:
+        """The cache directory this run uses: :attr:`cache`, else :func:`default_cache_dir`."""
+        return Path(self.cache).expanduser() if self.cache is not None else default_cache_dir()
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -91,11 +91,11 @@ def describe_os_error(exc: OSError) -> str:
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ENOSPC:
         return (f"no space left on the disk while writing {where}. Free some space, or choose a folder on "
-                "another disk (--out, or embed.cache_dir for the cache), and run again; the files of an "
+                "another disk (--out, or --set cache=… for the cache), and run again; the files of an "
                 "earlier run are untouched")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return (f"cannot write {where} ({reason}). Choose a folder you can write to (--out, or "
-                "embed.cache_dir for the cache), or change its permissions")
+                "--set cache=… for the cache), or change its permissions")
     if exc.errno in (errno.EEXIST, errno.ENOTDIR):
         return (f"cannot create {where}: a file is in the way where a folder is needed ({reason}); "
                 "choose another path")

@@ -81,7 +81,7 @@ def analyse(
     notes: list[str] = []
     with meter.stage("segment"):
         on_stage(f"Segmenting {len(corpus.documents)} documents into {config.segment.unit}s")
-        segment_cache = SegmentCache(config.embed.resolved_cache_dir())
+        segment_cache = SegmentCache(config.resolved_cache_dir())
         segment_key = segments_key(corpus.documents, config.segment)
         found = segment_cache.get(segment_key, corpus.documents)
         if found is None:
@@ -105,7 +105,7 @@ def analyse(
     ids = [segments[i].segment_id for i in coded_idx]
 
     with meter.stage("embed"):
-        embedder = on_backend(build_embedder(config.embed), backend)
+        embedder = on_backend(build_embedder(config.embed, config.resolved_cache_dir()), backend)
         on_stage(f"Embedding {len(texts):,} segments with {config.embed.model}")
         embeddings = embedder.embed(texts, progress=progress)
     cache = {"from_cache": embedder.hits, "embedded": embedder.misses}
@@ -113,14 +113,14 @@ def analyse(
     with meter.stage("cluster"):
         on_stage("Clustering segments into candidate topics")
         context = with_context(embeddings, [segments[i] for i in coded_idx], config.cluster.context_weight)
-        clusters_cache = ClusterCache(config.embed.resolved_cache_dir())
+        clusters_cache = ClusterCache(config.resolved_cache_dir())
         key = cluster_key(context, texts, ids, config.cluster, config.seed)
         cached = clusters_cache.get(key)
         if cached is not None:
             clustered = cached
             notes.append("topics reused from the cluster cache: same vectors, texts and cluster settings")
         else:
-            cache_umap_compilation(config.embed.resolved_cache_dir() / "numba")
+            cache_umap_compilation(config.resolved_cache_dir() / "numba")
             clusterer = build_clusterer(config.cluster, config.seed)
             clustered = clusterer.fit(texts, context, ids, mapper=backend.map)
             clusters_cache.put(key, clustered)
@@ -138,7 +138,8 @@ def analyse(
         learn_from = with_corpus_context(evidence.examples(), coded_segments, documents)
         learned = f" and {len(learn_from):,} coders' decisions" if learn_from else ""
         on_stage(f"Aligning segments and topics to codebook '{codebook.name}'{learned}")
-        aligner = build_aligner(config.align, config.seed, embed=config.embed, progress=progress).fit(
+        aligner = build_aligner(config.align, config.seed, embed=config.embed, cache_dir=config.resolved_cache_dir(),
+                                progress=progress).fit(
             codebook, embedder, examples=learn_from
         )
         if config.align.context_weight > 0:

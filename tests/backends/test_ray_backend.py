@@ -49,7 +49,7 @@ def test_demo_on_ray_equals_local(local_ray: None, demo_run, repo_dir: Path, tmp
     _, local_out = demo_run
     config = narratives.load_config(
         repo_dir / "configs" / "demo.yaml",
-        [f"embed.cache_dir={tmp_path / 'empty-cache'}", "backend.name=ray", "backend.workers=2"],
+        [f"cache={tmp_path / 'empty-cache'}", "backend.name=ray", "backend.workers=2"],
     )
     result = narratives.run(
         [repo_dir / "corpora" / "demo"], repo_dir / "configs" / "codebooks" / "physician-migration.yaml",

@@ -76,7 +76,7 @@ def test_evaluate_prints_metrics_and_writes_predictions(tmp_path: Path, cache_di
     result = runner.invoke(app, [
         "evaluate", str(gold), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
         "--text-column", "passage", "--code-column", "tag", "--predictions", str(predictions),
-        "--set", f"embed.cache_dir={cache_dir}",
+        "--set", f"cache={cache_dir}",
     ])
     assert result.exit_code == 0, result.output
     assert "accuracy" in result.output and "kappa" in result.output and "theme level" in result.output

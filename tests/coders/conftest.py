@@ -40,7 +40,7 @@ def special_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Pa
     (corpus / "p1-urdu-emoji.txt").write_bytes(URDU_EMOJI.encode("utf-8"))
     (corpus / "p2-plain.txt").write_text(PLAIN, encoding="utf-8")
     out = tmp_path_factory.mktemp("special") / "run"
-    config = narratives.load_config(None, [f"embed.cache_dir={cache_dir}", "align.threshold=0"])
+    config = narratives.load_config(None, [f"cache={cache_dir}", "align.threshold=0"])
     repo = Path(__file__).resolve().parents[2]
     narratives.run([corpus], repo / "configs/codebooks/physician-migration.yaml", config=config, out=out)
     return out

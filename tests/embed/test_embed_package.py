@@ -18,7 +18,7 @@ import sys
 import numpy as np
 from narratives.config import EmbedConfig
 from narratives.embed import build_embedder, text_key
-embedder = build_embedder(EmbedConfig(cache_dir=sys.argv[1]))
+embedder = build_embedder(EmbedConfig(), sys.argv[1])
 texts = ["already cached"]
 row = np.full((1, 384), 384 ** -0.5, dtype=np.float32)
 embedder.cache.put_many(embedder.identity, [text_key(t) for t in texts], row)
@@ -41,7 +41,7 @@ def test_import_and_fully_cached_run_do_not_import_torch(tmp_path: Path) -> None
 
 
 def test_build_embedder_follows_the_config(tmp_path: Path) -> None:
-    embedder = build_embedder(_config(batch_size=7, cache_dir=tmp_path / "cache"))
+    embedder = build_embedder(_config(batch_size=7), tmp_path / "cache")
     assert isinstance(embedder, CachedEmbedder)
     inner = embedder.embedder
     assert isinstance(inner, SentenceTransformerEmbedder)
@@ -62,7 +62,7 @@ def test_build_embedder_uses_the_cache_dir_environment_variable(
 @pytest.mark.usefixtures("no_network")
 def test_build_embedder_refuses_an_unknown_model_offline(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"embed\.allow_network=true"):
-        build_embedder(_config(model="no-such-model", cache_dir=tmp_path))
+        build_embedder(_config(model="no-such-model"), tmp_path)
 
 
 @pytest.mark.slow
@@ -70,10 +70,10 @@ def test_end_to_end_second_run_comes_from_cache(
     tmp_path: Path, st_embedder: SentenceTransformerEmbedder
 ) -> None:
     texts = ["I trained in Karachi and now work nights in Leeds.", "My husband could not get a work permit."]
-    first = build_embedder(_config(cache_dir=tmp_path))
+    first = build_embedder(_config(), tmp_path)
     first.embedder = st_embedder  # reuse the session's loaded model
     vectors = first.embed(texts)
-    second = build_embedder(_config(cache_dir=tmp_path))
+    second = build_embedder(_config(), tmp_path)
     assert np.array_equal(second.embed(texts), vectors)
     assert (second.hits, second.misses) == (2, 0)
     assert isinstance(second.embedder, SentenceTransformerEmbedder) and not second.embedder.loaded

@@ -35,7 +35,7 @@ def test_identity_names_the_backend_and_differs_from_torch(packaged_model: Resol
 
 
 def test_build_embedder_picks_the_onnx_backend_without_loading(tmp_path: Path) -> None:
-    embedder = build_embedder(EmbedConfig(backend="onnx", cache_dir=tmp_path, threads=1))
+    embedder = build_embedder(EmbedConfig(backend="onnx", threads=1), tmp_path)
     assert isinstance(embedder, CachedEmbedder)
     inner = embedder.embedder
     assert isinstance(inner, OnnxEmbedder)

@@ -42,7 +42,7 @@ def gold(tmp_path: Path) -> Path:
 
 def _args(gold: Path, repo_dir: Path, cache_dir: Path, *extra: str) -> list[str]:
     return ["evaluate", str(gold), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
-            "--set", f"embed.cache_dir={cache_dir}", "--bootstrap", "200", *extra]
+            "--set", f"cache={cache_dir}", "--bootstrap", "200", *extra]
 
 
 @pytest.mark.slow
@@ -89,7 +89,7 @@ def test_cross_validation_holds_documents_out(gold: Path, tmp_path: Path, repo_d
 def test_python_api_returns_frames(gold: Path, repo_dir: Path, cache_dir: Path) -> None:
     import narratives
 
-    config = narratives.load_config(None, [f"embed.cache_dir={cache_dir}"])
+    config = narratives.load_config(None, [f"cache={cache_dir}"])
     result = narratives.evaluate(gold, repo_dir / "configs/codebooks/physician-migration.yaml", config=config,
                                  resamples=100)
     code = result.level("code")
@@ -156,7 +156,7 @@ def test_examples_are_read_with_their_decisions(gold: Path, tmp_path: Path, repo
         ("The rota here is fair.", "salary-inadequacy", "reject"),
         ("I miss my mother's cooking.", "homeland-conscience", "reject"),
     ], columns=["text", "code", "decision"]).to_csv(examples, index=False)
-    config = narratives.load_config(None, [f"embed.cache_dir={cache_dir}", "align.extra_models=[]"])
+    config = narratives.load_config(None, [f"cache={cache_dir}", "align.extra_models=[]"])
     result = narratives.evaluate(gold, repo_dir / "configs/codebooks/physician-migration.yaml", examples=examples,
                                  config=config, resamples=0)
     assert (result.settings.n_examples, result.settings.n_rejections) == (3, 2)

@@ -180,7 +180,7 @@ def test_run_with_a_verified_sample_shows_corrected_shares(tmp_path, repo_dir, c
     corpus.mkdir()
     (corpus / "p2.txt").write_text(interview_text, encoding="utf-8")
     common = ["--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
-              "--set", f"embed.cache_dir={cache_dir}", "--set", "align.method=calibrated"]
+              "--set", f"cache={cache_dir}", "--set", "align.method=calibrated"]
     runner = CliRunner()
     first = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "run-1"), *common])
     assert first.exit_code == 0, first.output

@@ -14,7 +14,7 @@ from narratives.cli import app
 
 def _run(corpus: Path, codebook: Path, out: Path, cache: Path) -> None:
     done = CliRunner().invoke(app, ["run", str(corpus), "--codebook", str(codebook), "--out", str(out),
-                                    "--set", f"embed.cache_dir={cache}", "--set", "align.method=calibrated"])
+                                    "--set", f"cache={cache}", "--set", "align.method=calibrated"])
     assert done.exit_code == 0, done.output
 
 
@@ -55,7 +55,7 @@ def test_diff_of_two_runs_that_differ_by_one_codebook_entry(tmp_path: Path, repo
     # the later run compared with the earlier says the same in its own report
     again = CliRunner().invoke(app, ["run", str(corpus), "--codebook", str(second), "--out", str(tmp_path / "run-1b"),
                                      "--compare", str(tmp_path / "run-1"),
-                                     "--set", f"embed.cache_dir={cache_dir}", "--set", "align.method=calibrated"])
+                                     "--set", f"cache={cache_dir}", "--set", "align.method=calibrated"])
     assert again.exit_code == 0, again.output
     page = (tmp_path / "run-1b" / "report.html").read_text(encoding="utf-8")
     assert "codebook: family-left-behind added" in page

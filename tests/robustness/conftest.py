@@ -26,7 +26,7 @@ def run_small(tmp_path: Path, repo_dir: Path, interview_text: str) -> RunSmall:
     def run(out: Path, cache: Path) -> tuple[int, str, dict[str, Any]]:
         result = CliRunner().invoke(app, [
             "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
-            "--out", str(out), "--force", "--set", f"embed.cache_dir={cache}",
+            "--out", str(out), "--force", "--set", f"cache={cache}",
         ])
         written = out / "run_manifest.json"
         manifest = json.loads(written.read_text()) if written.is_file() else {}

@@ -98,7 +98,7 @@ def test_a_transcript_where_nothing_is_coded_still_gets_a_report(tmp_path: Path,
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
         "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
-        "--out", str(out), "--set", f"embed.cache_dir={cache_dir}",
+        "--out", str(out), "--set", f"cache={cache_dir}",
     ])
     assert result.exit_code == 0, result.output
     assert "nothing was coded" in result.output and "segment.min_words" in result.output

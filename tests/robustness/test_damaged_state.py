@@ -205,7 +205,7 @@ def test_ctrl_c_during_a_run_says_what_survives_and_writes_nothing(tmp_path: Pat
     try:
         result = CliRunner().invoke(app, [
             "run", str(corpus), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
-            "--out", str(out), "--set", f"embed.cache_dir={tmp_path / 'cache'}",
+            "--out", str(out), "--set", f"cache={tmp_path / 'cache'}",
         ])
     finally:
         timer.cancel()

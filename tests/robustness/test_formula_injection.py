@@ -46,7 +46,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Pa
     (corpus / "p1.txt").write_text(TRANSCRIPT)
     (corpus / "manifest.csv").write_text(MANIFEST)
     out = tmp_path_factory.mktemp("hostile-run") / "run"
-    config = narratives.load_config(None, [f"embed.cache_dir={cache_dir}", "align.threshold=0"])
+    config = narratives.load_config(None, [f"cache={cache_dir}", "align.threshold=0"])
     repo = Path(__file__).resolve().parents[2]
     narratives.run([corpus], repo / "configs/codebooks/physician-migration.yaml", manifest=corpus / "manifest.csv",
                    config=config, out=out)

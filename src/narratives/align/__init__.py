@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from narratives.align.calibrated import CalibratedAligner, build_calibrated
 from narratives.align.learned import LearnedAligner, build_learned
 from narratives.align.prototype import NotFittedError, Prototype, PrototypeAligner, build_prototype
 from narratives.codebook import load_codebook, slugify
-from narratives.config import AlignConfig, EmbedConfig
+from narratives.config import AlignConfig, EmbedConfig, default_cache_dir
 from narratives.registry import Registry
 from narratives.types import Aligner
 
@@ -35,14 +37,16 @@ ALIGNERS.register("learned")(build_learned)
 
 
 def build_aligner(
-    config: AlignConfig, seed: int = 42, *, embed: EmbedConfig | None = None, progress: bool = False
+    config: AlignConfig, seed: int = 42, *, embed: EmbedConfig | None = None, cache_dir: Path | None = None,
+    progress: bool = False,
 ) -> Aligner:
     """The aligner named by ``config.method``, configured with its thresholds and the
     run's ``seed`` (for fine-tuning, the classifier and calibration folds when examples are
-    given). ``embed`` (the run's embedding settings) says where tuned models and the extra
-    models' vectors are cached; ``progress`` shows the fine-tuning bar.
+    given). ``embed`` (the run's embedding settings) is how extra models embed, ``cache_dir`` (the
+    run's cache) where tuned models and their vectors are kept; ``progress`` shows the fine-tuning bar.
 
     Raises:
         ConfigError: ``config.method`` is not a registered aligner.
     """
-    return ALIGNERS.get(config.method)(config, seed, embed=embed or EmbedConfig(), progress=progress)
+    return ALIGNERS.get(config.method)(config, seed, embed=embed or EmbedConfig(),
+                                       cache_dir=cache_dir or default_cache_dir(), progress=progress)

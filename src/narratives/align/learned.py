@@ -41,7 +41,7 @@ from narratives.align.decisions import block_entries
 from narratives.align.prototype import prototype_texts
 from narratives.align.softmax import SoftmaxModel, fit_softmax
 from narratives.align.tuning import TuneSettings
-from narratives.config import AlignConfig, EmbedConfig
+from narratives.config import AlignConfig, EmbedConfig, default_cache_dir
 from narratives.errors import check_fitted
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example
 from narratives.types import Embedder, Vectors
@@ -79,8 +79,9 @@ class LearnedAligner:
         tune: Fine-tuning settings for the run's model (``None``: keep it frozen).
         extra_models: Names of frozen models whose vectors join the features (multilingual-e5-small);
             built from ``embed`` only when there are examples to learn from.
-        embed: The run's embedding settings: where tuned models (``<cache_dir>/tuned``) and every
-            encoder's vectors are cached.
+        embed: The run's embedding settings, for the extra models.
+        cache_dir: The run's cache, where tuned models (``<cache_dir>/tuned``) and every encoder's
+            vectors are kept (default: :func:`~narratives.config.default_cache_dir`).
         multi_label: Also report a second theme whose score reaches ``threshold``.
         seed: Seed for fine-tuning and the calibration folds.
         progress: Show a progress bar while fine-tuning.
@@ -100,6 +101,7 @@ class LearnedAligner:
         tune: TuneSettings | None = None,
         extra_models: Sequence[str] = (),
         embed: EmbedConfig | None = None,
+        cache_dir: Path | None = None,
         multi_label: bool = False,
         seed: int = 42,
         temperature: float = 0.05,
@@ -112,6 +114,7 @@ class LearnedAligner:
         self.tune = tune
         self.extra_models = tuple(extra_models)
         self.embed = embed or EmbedConfig()
+        self.cache_dir = cache_dir or default_cache_dir()
         self.multi_label = multi_label
         self.seed = seed
         self.temperature = temperature
@@ -154,7 +157,7 @@ class LearnedAligner:
         from narratives.embed import build_embedder
 
         base = self._tuned(embedder, codebook, usable)
-        extras = [build_embedder(self.embed.model_copy(update={"model": m, "backend": "torch"}))
+        extras = [build_embedder(self.embed.model_copy(update={"model": m, "backend": "torch"}), self.cache_dir)
                   for m in self.extra_models]
         self.encoders_ = (base, *extras)
         self.encoder_ids_ = tuple(e.identity for e in self.encoders_)  # kept when a copy leaves the encoders out
@@ -184,7 +187,7 @@ class LearnedAligner:
         resolved = resolve_model(self.embed.model, allow_network=self.embed.allow_network)
         if resolved.engine != "sentence-transformers":
             return embedder
-        cache_dir = self.embed.resolved_cache_dir()
+        cache_dir = self.cache_dir
         self.tuned_ = tune_encoder(resolved, codebook, examples, self.tune, cache_dir, progress=self.progress)
         tuned = resolve_model(str(self.tuned_))
         # One text per forward pass: still a fixed shape per text (so a vector never depends on its
@@ -432,12 +435,13 @@ def _folds(
         return list(splitter.split(y, y, texts))
 
 
-def build_learned(config: AlignConfig, seed: int = 42, *, embed: EmbedConfig, progress: bool = False) -> LearnedAligner:
-    """Factory registered as ``"learned"``; the extra models share the run's cache (``embed``)."""
+def build_learned(config: AlignConfig, seed: int = 42, *, embed: EmbedConfig, cache_dir: Path,
+                  progress: bool = False) -> LearnedAligner:
+    """Factory registered as ``"learned"``; tuned and extra models share the run's cache (``cache_dir``)."""
     return LearnedAligner(
         config.threshold, config.cluster_threshold,
         context_weight=config.context_weight, regularization=config.regularization,
         tune=TuneSettings(epochs=config.tune_epochs, seed=seed) if config.tune_epochs else None,
-        extra_models=config.extra_models, embed=embed, multi_label=config.multi_label,
+        extra_models=config.extra_models, embed=embed, cache_dir=cache_dir, multi_label=config.multi_label,
         seed=seed, temperature=config.temperature, progress=progress,
     )

@@ -130,7 +130,7 @@ def tune_encoder(
                 raise
     except OSError as exc:
         raise ModelError(
-            f"could not store the tuned model in {folder}: {exc}; free disk space or set embed.cache_dir"
+            f"could not store the tuned model in {folder}: {exc}; free disk space or set cache (--set cache=…)"
         ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)

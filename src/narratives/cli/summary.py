@@ -179,10 +179,10 @@ def print_evaluation(
     if predictions is not None:
         console.print(f"Predictions written to {predictions}", highlight=False, soft_wrap=True)
     if out is not None:
-        from narratives.evaluation.output import REPORT_FILES
+        from narratives.evaluation.output import EVALUATION_FILES
 
         console.print(f"\n[bold green]Report written to {out}/[/]", highlight=False, soft_wrap=True)
-        for name in REPORT_FILES:
+        for name in EVALUATION_FILES:
             console.print(f"  {out / name}", highlight=False, soft_wrap=True)
 
 

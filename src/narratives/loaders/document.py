@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from narratives.codebook.lookup import slugify as codebook_slug
 from narratives.errors import LoaderError
 from narratives.loaders.base import Extracted
 from narratives.loaders.formats import reader_for
@@ -29,12 +30,9 @@ _GENERIC_HEADINGS = re.compile(
 
 
 def slugify(text: str) -> str:
-    """Lower-case ``[a-z0-9-]`` slug (``"P1 Interview (final)"`` → ``"p1-interview-final"``)."""
-    import unicodedata
-
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or "doc"
+    """A document id from a file name: :func:`narratives.codebook.lookup.slugify`, ``doc`` when
+    nothing is left (``"P1 Interview (final)"`` → ``"p1-interview-final"``)."""
+    return codebook_slug(text) or "doc"
 
 
 def printable(text: str | Path) -> str:

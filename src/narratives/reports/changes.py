@@ -27,7 +27,7 @@ __all__ = ["RunChanges", "codebook_changes", "compare_with", "diff_runs", "setti
 
 ENTRY_FIELDS = ("label", "definition", "parent", "include", "exclude", "keywords", "examples")
 """The fields of a codebook entry compared between runs."""
-NOT_RESULTS = ("embed.cache_dir", "embed.batch_size", "embed.threads", "embed.device")
+NOT_RESULTS = ("cache", "embed.cache_dir", "embed.batch_size", "embed.threads", "embed.device")
 """Settings that change where or how fast work runs, never what it finds: not listed."""
 
 LISTED = 500

@@ -345,4 +345,6 @@ def _label(codebook: Codebook, code: str) -> str:
 
 
 def _slug(text: str) -> str:
+    """A figure's file name from a column name; unlike the codebook's slugs it keeps letters of
+    every script, so two columns named in Urdu do not both become ``by-``."""
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
