@@ -8,7 +8,7 @@ Data:
   leave-one-session-out (train on 8 sessions' passages as ``Example`` records, test on the
   9th; figures pooled over the 9 folds). Each passage's context — the moderator's last
   task line before it and the text around it, as ``narratives run`` codes a segment
-  (``narratives.align.context``) — is found by locating its text in the transcript loaded
+  (``narratives.align.windows``) — is found by locating its text in the transcript loaded
   with ``narratives.loaders.load_document``;
 - the invented held-out physician-migration passages in ``tests/align/data`` (zero-shot),
   and 16 invented passages that each carry two themes (multi-label);
@@ -39,8 +39,8 @@ import numpy as np
 from sklearn.metrics import cohen_kappa_score, f1_score
 
 from narratives.align import CalibratedAligner, PrototypeAligner, load_codebook, slugify
-from narratives.align.context import blend_question_and_window, question_and_window
 from narratives.align.multilabel import with_clause_themes
+from narratives.align.windows import blend_question_and_window, question_and_window
 from narratives.config import AlignConfig, EmbedConfig, RunConfig
 from narratives.embed import build_embedder
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example
@@ -57,7 +57,7 @@ selectable. The calibrated aligner's zero-shot accuracy is the prototype aligner
 same similarities), but its score is a probability, and with coded examples it adds a balanced
 logistic regression and an isotonic calibration fitted on out-of-fold predictions (the codebook's
 own prototypes join the classifier's training set, so codes without coder examples keep a class).
-"+ context" embeds each passage blended with its question and surrounding text (`narratives.align.context`, weight 0.5).
+"+ context" embeds each passage blended with its question and surrounding text (`narratives.align.windows`, weight 0.5).
 
 Reading the table:
 - **Demo corpus**: "accuracy" counts `unassigned` as a code (34 of the 84 segments are
@@ -157,7 +157,7 @@ def loso(
 
 def demo_corpus(emb: Embedder, *, no_bertopic: bool) -> list[tuple[str, str, dict[str, str]]]:
     """Zero-shot alignment of the demo corpus's segments against the hand-coded sample."""
-    from narratives.align.context import with_question_and_window
+    from narratives.align.windows import with_question_and_window
     from narratives.loaders import load_corpus
     from narratives.pipeline import _status
     from narratives.segment import segment_corpus

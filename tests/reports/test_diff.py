@@ -59,3 +59,19 @@ def test_diff_of_two_runs_that_differ_by_one_codebook_entry(tmp_path: Path, repo
     assert again.exit_code == 0, again.output
     page = (tmp_path / "run-1b" / "report.html").read_text(encoding="utf-8")
     assert "codebook: family-left-behind added" in page
+
+
+def test_settings_under_their_old_names_are_not_changes() -> None:
+    """A run made before ``embed.backend`` became ``embed.runtime`` (and ``embed.cache_dir`` the run's
+    ``cache``) compared with one made after: nothing changed but the names."""
+    from narratives.config import RunConfig
+    from narratives.reports.changes import setting_changes
+
+    now = RunConfig().model_dump(mode="json")
+    before = json.loads(json.dumps(now))
+    before.pop("cache")
+    before["embed"]["backend"] = before["embed"].pop("runtime")
+    before["embed"]["cache_dir"] = "/somewhere/else"
+    assert setting_changes(before, now) == ()
+    before["embed"]["backend"] = "onnx"
+    assert setting_changes(before, now) == ({"setting": "embed.runtime", "before": "onnx", "after": "torch"},)

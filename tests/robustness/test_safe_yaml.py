@@ -22,7 +22,7 @@ def test_every_yaml_reader_refuses_bombs(tmp_path: Path, body: str, repo_dir: Pa
     from narratives.align import load_codebook
     from narratives.config import load_config
     from narratives.errors import NarrativesError
-    from narratives.loaders.manifest import read_manifest
+    from narratives.loaders.corpus_manifest import read_manifest
 
     files = {name: tmp_path / name for name in ("codebook.yaml", "config.yaml", "manifest.yaml")}
     for path in files.values():

@@ -8,7 +8,7 @@ not calibrated. With examples:
    least ``MIN_TUNE_EXAMPLES`` of them (:mod:`narratives.align.tuning`, ``align.tune_epochs``;
    cached), and beside it each model in ``align.extra_models`` (by default the multilingual
    ``multilingual-e5-small``, frozen). A passage's features are, for each encoder, its
-   vector blended with its question and surrounding text (:mod:`narratives.align.context`),
+   vector blended with its question and surrounding text (:mod:`narratives.align.windows`),
    the encoders' vectors side by side.
 2. **Classifier.** A multinomial logistic regression on the standardised features
    (:mod:`narratives.align.softmax`), one class per codebook entry. Its training rows are
@@ -36,11 +36,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from narratives.align.calibrated import CalibratedAligner
-from narratives.align.context import example_features
 from narratives.align.decisions import block_entries
 from narratives.align.prototype import prototype_texts
 from narratives.align.softmax import SoftmaxModel, fit_softmax
 from narratives.align.tuning import TuneSettings
+from narratives.align.windows import example_features
 from narratives.config import AlignConfig, EmbedConfig, default_cache_dir
 from narratives.errors import check_fitted
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example
@@ -157,7 +157,7 @@ class LearnedAligner:
         from narratives.embed import build_embedder
 
         base = self._tuned(embedder, codebook, usable)
-        extras = [build_embedder(self.embed.model_copy(update={"model": m, "backend": "torch"}), self.cache_dir)
+        extras = [build_embedder(self.embed.model_copy(update={"model": m, "runtime": "torch"}), self.cache_dir)
                   for m in self.extra_models]
         self.encoders_ = (base, *extras)
         self.encoder_ids_ = tuple(e.identity for e in self.encoders_)  # kept when a copy leaves the encoders out

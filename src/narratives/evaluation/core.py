@@ -55,8 +55,8 @@ def _predict(
     """One assignment and one predicted code set per gold unit, out-of-fold when ``folds`` is given;
     and the (last) aligner's description."""
     from narratives.align import build_aligner
-    from narratives.align.context import example_features
     from narratives.align.decisions import question_scope
+    from narratives.align.windows import example_features
 
     def fitted(train: Sequence[Example]) -> Aligner:
         return build_aligner(config.align, config.seed, embed=config.embed, cache_dir=config.resolved_cache_dir(),

@@ -47,7 +47,7 @@ class CodedPassages:
         in the file its group column names first), and how many were found."""
         from dataclasses import replace
 
-        from narratives.align.context import locate
+        from narratives.align.windows import locate
 
         found = locate(self.texts, documents, self.documents)
         units = []

@@ -8,9 +8,9 @@ inference (:mod:`.kinds`), furniture removal (:mod:`.furniture`), paragraphs and
 
 from narratives.loaders.base import Extracted, FormatReader, Line
 from narratives.loaders.corpus import load_corpus
+from narratives.loaders.corpus_manifest import ManifestEntry, read_manifest
 from narratives.loaders.document import load_document
 from narratives.loaders.formats import READERS, supported_suffixes
-from narratives.loaders.manifest import ManifestEntry, read_manifest
 
 __all__ = [
     "READERS",

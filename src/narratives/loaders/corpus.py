@@ -13,8 +13,8 @@ from pathlib import Path
 
 from narratives.backends import Mapper, batches, local_map
 from narratives.errors import InputError, LoaderError
+from narratives.loaders.corpus_manifest import MANIFEST_NAMES, ManifestEntry, read_manifest
 from narratives.loaders.document import load_document, printable, slugify
-from narratives.loaders.manifest import MANIFEST_NAMES, ManifestEntry, read_manifest
 from narratives.loaders.participants import is_participants_table, listing, match_speakers, read_participants
 from narratives.loaders.turns import has_standard_label
 from narratives.models import Corpus, Document, SkippedFile

@@ -27,7 +27,7 @@ __all__ = ["RunChanges", "codebook_changes", "compare_with", "diff_runs", "setti
 
 ENTRY_FIELDS = ("label", "definition", "parent", "include", "exclude", "keywords", "examples")
 """The fields of a codebook entry compared between runs."""
-NOT_RESULTS = ("cache", "embed.cache_dir", "embed.batch_size", "embed.threads", "embed.device")
+NOT_RESULTS = ("cache", "embed.batch_size", "embed.threads", "embed.device")
 """Settings that change where or how fast work runs, never what it finds: not listed."""
 
 LISTED = 500
@@ -110,9 +110,17 @@ def _plain(value: Any) -> Any:
 
 def setting_changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     """Settings (dotted keys of two ``config`` dicts) whose values differ, except :data:`NOT_RESULTS`."""
-    old, new = _flatten(before), _flatten(after)
+    old, new = _renamed(_flatten(before)), _renamed(_flatten(after))
     return tuple({"setting": k, "before": old.get(k), "after": new.get(k)}
                  for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k) and k not in NOT_RESULTS)
+
+
+RENAMED = {"embed.backend": "embed.runtime", "embed.cache_dir": "cache"}
+"""Settings under their old names (in the manifests of older runs) → their names now."""
+
+
+def _renamed(flat: dict[str, Any]) -> dict[str, Any]:
+    return {RENAMED.get(k, k): v for k, v in flat.items()}
 
 
 def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -95,14 +95,14 @@ class OnnxEmbedder:
         return state
 
     @property
-    def backend(self) -> str:
-        """``onnx`` or ``onnx-int8``: the ``embed.backend`` name."""
+    def runtime(self) -> str:
+        """``onnx`` or ``onnx-int8``: the ``embed.runtime`` name."""
         return "onnx-int8" if self.int8 else "onnx"
 
     @property
     def identity(self) -> str:
-        """``name@sha256[:16]`` plus backend and batching scheme (``…+onnx-int8+fixed1``); never loads."""
-        return f"{self.resolved.identity}+{self.backend}+{BATCHING}{self.batch_size}"
+        """``name@sha256[:16]`` plus runtime and batching scheme (``…+onnx-int8+fixed1``); never loads."""
+        return f"{self.resolved.identity}+{self.runtime}+{BATCHING}{self.batch_size}"
 
     @property
     def export_dir(self) -> Path:
@@ -222,7 +222,7 @@ class OnnxEmbedder:
             **self.resolved.describe(self.identity),
             "batch_size": self.batch_size,
             "device": "cpu",
-            "embed_backend": self.backend,
+            "embed_runtime": self.runtime,
             "onnx_file": str(self.model_file),
             "threads": self.threads,
         }

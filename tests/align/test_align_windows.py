@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from narratives.align.context import WINDOW_CHARS, question_and_window
+from narratives.align.windows import WINDOW_CHARS, question_and_window
 from narratives.models import Block, Document
 
 
@@ -48,7 +48,7 @@ def test_documents_without_turns_get_only_the_window() -> None:
 
 
 def test_segment_windows_average_the_neighbours_within_reach() -> None:
-    from narratives.align.context import segment_windows
+    from narratives.align.windows import segment_windows
     from narratives.models import Segment
 
     def seg(i: int, start: int, end: int, block: int = 0, doc: str = "d") -> Segment:
@@ -65,7 +65,7 @@ def test_segment_windows_average_the_neighbours_within_reach() -> None:
 
 
 def test_examples_are_learned_in_the_context_they_have_in_the_corpus() -> None:
-    from narratives.align.context import with_corpus_context
+    from narratives.align.windows import with_corpus_context
     from narratives.models import Example, Segment
 
     doc = _transcript()

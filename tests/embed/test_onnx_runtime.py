@@ -35,7 +35,7 @@ def test_identity_names_the_backend_and_differs_from_torch(packaged_model: Resol
 
 
 def test_build_embedder_picks_the_onnx_backend_without_loading(tmp_path: Path) -> None:
-    embedder = build_embedder(EmbedConfig(backend="onnx", threads=1), tmp_path)
+    embedder = build_embedder(EmbedConfig(runtime="onnx", threads=1), tmp_path)
     assert isinstance(embedder, CachedEmbedder)
     inner = embedder.embedder
     assert isinstance(inner, OnnxEmbedder)
@@ -57,7 +57,7 @@ def test_a_model_with_a_dense_layer_is_refused(tmp_path: Path) -> None:
         {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"},
     ]
     (tmp_path / "modules.json").write_text(json.dumps(modules), encoding="utf-8")
-    with pytest.raises(ModelError, match=r"Transformer → Pooling → Dense.*embed\.backend=torch"):
+    with pytest.raises(ModelError, match=r"Transformer → Pooling → Dense.*embed\.runtime=torch"):
         read_layout(tmp_path)
 
 
@@ -110,9 +110,11 @@ def test_int8_runs_one_text_per_pass_and_is_batch_invariant(
 
 
 def test_only_backends_that_passed_the_agreement_gate_are_offered() -> None:
-    assert load_config(None, ["embed.backend=onnx"]).embed.backend == "onnx"
-    with pytest.raises(ConfigError, match=r"embed\.backend"):
-        load_config(None, ["embed.backend=onnx-int8"])  # 92.6% theme agreement on the demo: not offered
+    assert load_config(None, ["embed.runtime=onnx"]).embed.runtime == "onnx"
+    with pytest.warns(FutureWarning, match=r"embed\.backend is deprecated.*embed\.runtime=onnx"):
+        assert load_config(None, ["embed.backend=onnx"]).embed.runtime == "onnx"  # the old key still works
+    with pytest.raises(ConfigError, match=r"embed\.runtime"):
+        load_config(None, ["embed.runtime=onnx-int8"])  # 92.6% theme agreement on the demo: not offered
 
 
 @pytest.mark.slow
