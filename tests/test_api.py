@@ -50,7 +50,7 @@ def test_run_without_output_keeps_results_in_memory(tmp_path: Path, cache_dir: P
         "P1: Here in Manchester my consultant knows my name and asks what I think.\n",
         encoding="utf-8",
     )
-    config = narratives.RunConfig.model_validate({"embed": {"cache_dir": str(cache_dir)}})
+    config = narratives.RunConfig.model_validate({"cache": str(cache_dir)})
     codebook = repo_dir / "configs" / "codebooks" / "physician-migration.yaml"
     result = narratives.run([doc], codebook, config=config)
     frame = result.segments_frame()

@@ -1,6 +1,7 @@
 """Align segments and clusters to the researcher's codebook.
 
-- :func:`load_codebook` reads and validates a YAML or CSV codebook.
+- :func:`load_codebook` and :func:`slugify` are :mod:`narratives.codebook`'s, kept here because
+  ``from narratives.align import load_codebook`` is how the README first showed them.
 - :data:`ALIGNERS` is the registry of aligners (``"learned"``, ``"calibrated"``, ``"prototype"``), and
   :func:`build_aligner` makes the one a run's :class:`~narratives.config.AlignConfig`
   names.
