@@ -4,6 +4,8 @@
   spreadsheets (:mod:`.sheets`), optional de-identification (:mod:`.deidentify`);
 - :mod:`~narratives.coders.agreement_report` — ``narratives agreement``: decisions read back
   from sheets and projects, statistics from :mod:`.agreement`;
-- :mod:`~narratives.safe_files` — refusing hostile zips and XML;
-- :mod:`~narratives.coders.records` — the typed records (candidate, decision).
+- :mod:`~narratives.coders.verification` — ``narratives prevalence``: a verified random sample
+  read back, and the corrected shares it gives (the estimate is :mod:`narratives.prevalence`'s);
+- :mod:`~narratives.coders.records` — what coders are shown (the candidate). What they decide,
+  and the one reader of coded passages, are :mod:`narratives.codebook`'s.
 """
