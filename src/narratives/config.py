@@ -64,7 +64,6 @@ class EmbedConfig(_Strict):
     """onnxruntime threads (``runtime: onnx``); default: every CPU this process may use.
     Vectors do not depend on it (1 and 2 threads gave identical bits)."""
 
-
     @model_validator(mode="before")
     @classmethod
     def _old_runtime_key(cls, data: Any) -> Any:

@@ -79,9 +79,10 @@ def analyse(
     meter = StageMeter() if meter is None else meter
     backend = LocalBackend() if backend is None else backend
     notes: list[str] = []
+    cache_dir = config.resolved_cache_dir()
     with meter.stage("segment"):
         on_stage(f"Segmenting {len(corpus.documents)} documents into {config.segment.unit}s")
-        segment_cache = SegmentCache(config.resolved_cache_dir())
+        segment_cache = SegmentCache(cache_dir)
         segment_key = segments_key(corpus.documents, config.segment)
         found = segment_cache.get(segment_key, corpus.documents)
         if found is None:
@@ -105,7 +106,7 @@ def analyse(
     ids = [segments[i].segment_id for i in coded_idx]
 
     with meter.stage("embed"):
-        embedder = on_backend(build_embedder(config.embed, config.resolved_cache_dir()), backend)
+        embedder = on_backend(build_embedder(config.embed, cache_dir), backend)
         on_stage(f"Embedding {len(texts):,} segments with {config.embed.model}")
         embeddings = embedder.embed(texts, progress=progress)
     cache = {"from_cache": embedder.hits, "embedded": embedder.misses}
@@ -113,14 +114,14 @@ def analyse(
     with meter.stage("cluster"):
         on_stage("Clustering segments into candidate topics")
         context = with_context(embeddings, [segments[i] for i in coded_idx], config.cluster.context_weight)
-        clusters_cache = ClusterCache(config.resolved_cache_dir())
+        clusters_cache = ClusterCache(cache_dir)
         key = cluster_key(context, texts, ids, config.cluster, config.seed)
         cached = clusters_cache.get(key)
         if cached is not None:
             clustered = cached
             notes.append("topics reused from the cluster cache: same vectors, texts and cluster settings")
         else:
-            cache_umap_compilation(config.resolved_cache_dir() / "numba")
+            cache_umap_compilation(cache_dir / "numba")
             clusterer = build_clusterer(config.cluster, config.seed)
             clustered = clusterer.fit(texts, context, ids, mapper=backend.map)
             clusters_cache.put(key, clustered)
@@ -138,7 +139,7 @@ def analyse(
         learn_from = with_corpus_context(evidence.examples(), coded_segments, documents)
         learned = f" and {len(learn_from):,} coders' decisions" if learn_from else ""
         on_stage(f"Aligning segments and topics to codebook '{codebook.name}'{learned}")
-        aligner = build_aligner(config.align, config.seed, embed=config.embed, cache_dir=config.resolved_cache_dir(),
+        aligner = build_aligner(config.align, config.seed, embed=config.embed, cache_dir=cache_dir,
                                 progress=progress).fit(
             codebook, embedder, examples=learn_from
         )
@@ -277,7 +278,6 @@ def run(
         )
     if isinstance(examples, (str, Path)):
         result.examples_source = str(examples)
-    result.verified = tuple(str(p) for p in verified)
     if before is not None:
         from narratives.reports.changes import compare_with
         from narratives.reports.run_manifest import examples_record

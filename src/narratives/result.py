@@ -65,10 +65,8 @@ class RunResult(Plots):
     """The coders' decisions used: counts and every disagreement (:mod:`narratives.align.decisions`)."""
     changes: RunChanges | None = None
     """Themes against the run this one replaced, or ``--compare`` (:mod:`narratives.reports.changes`)."""
-    verified: tuple[str, ...] = ()
-    """Verified random-sample files (``run --verified``): the run's shares are corrected by them."""
     prevalence: pd.DataFrame | None = None
-    """``prevalence.csv`` as written with the reports, when ``verified`` was given."""
+    """``prevalence.csv`` as written with the reports, when a verified sample was given (``run --verified``)."""
 
     # -- tables -----------------------------------------------------------------
     def segments_frame(self) -> pd.DataFrame:

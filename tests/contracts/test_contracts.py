@@ -76,7 +76,7 @@ ALIGNER_CASES = [pytest.param(m, with_examples, id=f"{m}-{'examples' if with_exa
 
 
 @pytest.fixture(scope="module")
-def fitted(request, codebook, examples, embedder, passages):
+def fitted(codebook, examples, embedder, passages):
     """(aligner, features of the passages) per case, fitted once for the module."""
     cache: dict[tuple[str, bool], tuple[Aligner, np.ndarray]] = {}
 

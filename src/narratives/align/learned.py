@@ -187,13 +187,12 @@ class LearnedAligner:
         resolved = resolve_model(self.embed.model, allow_network=self.embed.allow_network)
         if resolved.engine != "sentence-transformers":
             return embedder
-        cache_dir = self.cache_dir
-        self.tuned_ = tune_encoder(resolved, codebook, examples, self.tune, cache_dir, progress=self.progress)
+        self.tuned_ = tune_encoder(resolved, codebook, examples, self.tune, self.cache_dir, progress=self.progress)
         tuned = resolve_model(str(self.tuned_))
         # One text per forward pass: still a fixed shape per text (so a vector never depends on its
         # neighbours), and windows and passages, nearly all of different token lengths, are not
         # padded into batches of 16 copies as the base model's fixed-shape batches would.
-        return CachedEmbedder(SentenceTransformerEmbedder(tuned, batch_size=1), EmbeddingCache(cache_dir))
+        return CachedEmbedder(SentenceTransformerEmbedder(tuned, batch_size=1), EmbeddingCache(self.cache_dir))
 
     def _train(
         self, x: Vectors, y: NDArray[np.int64], texts: Sequence[str], held_out: frozenset[str] = frozenset()

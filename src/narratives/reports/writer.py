@@ -69,7 +69,7 @@ def write_reports(
     written beside the tables and shown in the report."""
     from narratives.codebook import codebook_to_yaml
     from narratives.reports.page.build import write_report
-    from narratives.reports.run_dir import file_hashes, load_run
+    from narratives.reports.run_dir import load_run
     from narratives.reports.run_manifest import build_run_manifest
 
     reset_peak()
@@ -88,24 +88,26 @@ def write_reports(
         memory = {**result.peak_memory_mb, "report": peak_rss_mb()}
         data = build_run_manifest(replace(result, timings=timings, peak_memory_mb=memory),
                                   inputs=inputs, manifest=manifest)
-        data["files"] = file_hashes(staging)
-        (staging / "run_manifest.json").write_text(
-            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        _write_manifest(staging, data)
         saved = load_run(staging, verify=False)
         if correct is not None:  # corrected shares, from the tables just written (as `narratives prevalence`)
             corrected = correct(saved)
             corrected.write_files(staging)
             prevalence = corrected.table
             data["prevalence"] = corrected.summary()
-            data["files"] = file_hashes(staging)
-            (staging / "run_manifest.json").write_text(
-                json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
+            _write_manifest(staging, data)  # again: it now also hashes prevalence.csv
             saved = replace(saved, manifest=data, prevalence=prevalence)
         # from the files just written, exactly as `narratives report` rebuilds it
         write_report(saved, figures=result.config.report.figures)
     return WrittenRun(out, timings, memory, prevalence)
+
+
+def _write_manifest(folder: Path, data: dict[str, object]) -> None:
+    """``run_manifest.json`` with the hashes of every file in ``folder`` so far."""
+    from narratives.reports.run_dir import file_hashes
+
+    data["files"] = file_hashes(folder)
+    (folder / "run_manifest.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def write_documents(documents: Sequence[Document], path: Path) -> None:
