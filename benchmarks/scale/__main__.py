@@ -1,29 +1,37 @@
-"""Speed and scale of ``narratives run`` against stock BERTopic, written into benchmarks/README.md.
+"""Speed of ``narratives run`` beside stock BERTopic (issue 17), written into benchmarks/README.md.
 
-    python -m benchmarks.scale [--sizes 10000,30000] [--stock-up-to 30000] [--set align.window=segments] [--write]
+    python -m benchmarks.scale [--workloads posts,sentences,rerun,learning] [--sizes 100000]
+        [--rerun-size 15000] [--set embed.runtime=static] [--stock-e2e-up-to 30000] [--write]
     make bench
 
-For each size a 20 Newsgroups corpus of that many sentences is built
-(:mod:`benchmarks.scale.newsgroups`) and measured, each run in a fresh process:
+Every measured run is a fresh process (so model loading and peak memory are its own), and
+stock BERTopic 0.17 with its defaults runs in the same invocation, on the same input:
 
-- **cold**: an empty cache (every segment and context window embedded, the model loaded);
-- **warm**: the embeddings cached, the clustering computed again;
-- **rerun**: everything cached, as when only the codebook changes (here it does change:
-  the second run codes with ``configs/codebooks/physician-migration.yaml``);
-- **stock BERTopic** 0.17 with its defaults on the same coded segments: given the same
-  pre-computed embeddings, and (up to ``--stock-e2e-up-to``) end to end with the same model.
+- **posts**: the 20 Newsgroups test posts, each post one document
+  (:func:`benchmarks.scale.newsgroups.build_posts`). ``narratives run`` cold (empty cache) against
+  stock BERTopic end to end with the same model (``BERTopic(embedding_model=MiniLM).fit_transform(posts)``).
+  Topic quality is NMI against the newsgroups of one topic per post: stock's own, and for
+  ``narratives`` the topic most of the post's coded sentences are in.
+- **sentences**: 20 Newsgroups posts cut to ``--sizes`` sentences. Cold, and warm (embeddings
+  cached, clustering redone), against stock BERTopic on the same coded sentences, given the
+  same embeddings (its fit alone) and, up to ``--stock-e2e-up-to``, end to end.
+- **rerun**: a codebook-only re-run at ``--rerun-size`` sentences (everything cached but the new
+  codebook's wording): stock BERTopic has no such step, so beside it is stock's fit on the same
+  embeddings, what re-running it would cost.
+- **learning**: ``narratives run --examples`` on the usability think-aloud transcripts with its
+  1,000 coded passages (the learned aligner fine-tunes MiniLM), cold and then cached. Stock
+  BERTopic does not learn from coded examples: nothing stands beside it.
 
-The demo corpus is measured cold and warm as well. Clustering quality is NMI and ARI of
-the coded segments' clusters against their posts' newsgroups (outliers count as one more
-cluster), with the share of outliers and of the largest topic. Results are kept in
-``benchmarks/results/scale.json``; ``--table-only`` rewrites the README table from it.
+Results accumulate in ``benchmarks/results/speed.json`` by workload, size and settings, so a
+speed option measured with ``--set`` keeps its row beside the default's. Each row shows the
+option's coding accuracy on the shared coded sets from ``benchmarks/speed_options.py``.
+``--table-only`` rewrites the README table from the saved results.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import shutil
 import subprocess
 import sys
@@ -31,16 +39,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from benchmarks.scale.newsgroups import build
+from benchmarks.scale.newsgroups import SHARED, build, build_posts
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
-SECTION = "## Speed and scale (issue 6)"
-RUNS = ("cold", "warm", "rerun")
-STAGES = ("load", "segment", "embed", "reduce", "cluster", "align", "report")
+RESULTS = ROOT / "benchmarks" / "results" / "speed.json"
+OPTION_SCORES = ROOT / "benchmarks" / "results" / "speed_options.json"
+SECTION = "## Speed against stock BERTopic (issue 17)"
+WORKLOADS = ("posts", "sentences", "rerun", "learning")
 NEWSGROUPS_CODEBOOK = "benchmarks/data/newsgroups-codebook.yaml"
 PHYSICIAN_CODEBOOK = "configs/codebooks/physician-migration.yaml"
+USABILITY = SHARED / "benchmarks" / "usability-think-aloud"
+NOTES_FILE = ROOT / "benchmarks" / "scale" / "NOTES.md"
 
 
 def _measure(args: list[str], out_json: Path) -> dict[str, Any]:
@@ -52,168 +61,262 @@ def _measure(args: list[str], out_json: Path) -> dict[str, Any]:
     return result
 
 
-def measure_size(work: Path, size: int | None, *, stock: bool, stock_e2e: bool, demo: bool = False,
-                 settings: tuple[str, ...] = (), runs: tuple[str, ...] = RUNS) -> dict[str, Any]:
-    """Cold, warm and codebook-only runs (those named in ``runs``), and stock BERTopic, for one corpus."""
-    base = "demo" if demo else f"ng{size}"
-    name = base + (f" ({', '.join(settings)})" if settings else "")
-    corpus = ROOT / "corpora" / "demo" if demo else work / base
-    if not demo and not (corpus / "manifest.csv").exists():
-        print(f"building {corpus}: {build(corpus, int(size or 0))}", flush=True)
-    slug = "".join(c if c.isalnum() else "-" for c in name)
-    cache = work / f"{slug}-cache"
-    if "cold" in runs:
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text)
+
+
+class Bench:
+    """One invocation: where corpora, caches and runs go, and the settings every run gets."""
+
+    def __init__(self, work: Path, settings: tuple[str, ...]) -> None:
+        self.work = work
+        self.settings = settings
+
+    def folder(self, name: str) -> Path:
+        out = self.work / _slug(f"{name} {' '.join(self.settings)}")
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+
+    def narratives(self, corpus: Path, cache: Path, out: Path, codebook: str, *extra: str) -> dict[str, Any]:
+        args = ["narratives", str(corpus), "--cache", str(cache), "--codebook", codebook, "--out", str(out),
+                *(f"--set={s}" for s in self.settings), *extra]
+        return _measure(args, out.with_suffix(".json"))
+
+    def posts(self, stock: bool) -> dict[str, Any]:
+        corpus = self.work / "ng-test-posts"
+        if not (corpus / "manifest.csv").exists():
+            print(f"building {corpus}: {build_posts(corpus)}", flush=True)
+        runs = self.folder("posts")
+        cache = runs / "cache"
         shutil.rmtree(cache, ignore_errors=True)
-    out = work / f"{slug}-runs"
-    out.mkdir(parents=True, exist_ok=True)
-    row: dict[str, Any] = {"name": name, "size": size, "settings": list(settings)}
-    common = [str(corpus), "--cache", str(cache), *(f"--set={s}" for s in settings)]
-    if demo:
-        common += ["--set", "report.by=[country, gender, specialty]"]
-    codebook = PHYSICIAN_CODEBOOK if demo else NEWSGROUPS_CODEBOOK
-    for label in (r for r in ("cold", "warm") if r in runs):
-        if label == "warm":
-            shutil.rmtree(cache / "clusters", ignore_errors=True)  # warm = embeddings cached, clustering redone
-        print(f"{name}: {label} run", flush=True)
-        row[label] = _measure(["narratives", *common, "--codebook", codebook, "--out", str(out / label)],
-                              out / f"{label}.json")
-    if "rerun" in runs:
-        print(f"{name}: codebook-only rerun", flush=True)
-        other = NEWSGROUPS_CODEBOOK if demo else PHYSICIAN_CODEBOOK
-        row["rerun"] = _measure(["narratives", *common, "--codebook", other, "--out", str(out / "rerun")],
-                                out / "rerun.json")
-    if stock:
-        print(f"{name}: stock BERTopic, pre-computed embeddings", flush=True)
-        row["stock"] = _measure(["stock", str(out / "cold"), "--cache", str(cache)], out / "stock.json")
-    if stock_e2e:
-        print(f"{name}: stock BERTopic, end to end", flush=True)
-        row["stock_e2e"] = _measure(["stock", str(out / "cold"), "--cache", str(cache), "--end-to-end"],
-                                    out / "stock_e2e.json")
-    return row
-
-
-def slope(rows: list[dict[str, Any]], key: str, stage: str | None = None) -> float | None:
-    """Least-squares slope of log(time) against log(segments) over the newsgroup sizes (default settings)."""
-    points = []
-    for row in rows:
-        if row["name"] == "demo" or key not in row or row.get("settings"):
-            continue
-        run = row[key]
-        seconds = run["wall_s"] if stage is None else run["seconds"].get(stage)
-        if seconds and seconds > 0:
-            points.append((math.log(run["coded"]), math.log(seconds)))
-    if len(points) < 2:
-        return None
-    x, y = np.array(points).T
-    return round(float(np.polyfit(x, y, 1)[0]), 2)
-
-
-def _stage_cells(run: dict[str, Any]) -> str:
-    return " | ".join(f"{run['seconds'].get(s, 0):.1f}" for s in STAGES)
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "**Per stage, cold run** (seconds; peak MB is the highest stage peak; throughput in coded segments/s "
-        "end to end)",
-        "",
-        "| corpus | segments (coded) | " + " | ".join(STAGES) + " | total (s) | peak MB | segments/s |",
-        "| --- | --- | " + " | ".join("---" for _ in STAGES) + " | --- | --- | --- |",
-    ]
-    for row in rows:
-        cold = row["cold"]
-        lines.append(
-            f"| {row['name']} | {cold['segments']:,} ({cold['coded']:,}) | {_stage_cells(cold)} | {cold['wall_s']:.0f} "
-            f"| {max(cold['peak_mb'].values()):,.0f} | {cold['coded'] / cold['wall_s']:.0f} |"
-        )
-    lines += [
-        "",
-        "**Cold, warm, codebook-only, and stock BERTopic** (wall seconds of the whole process; quality of the clusters "
-        "against the newsgroups: NMI / ARI, share of outliers, share of the largest topic)",
-        "",
-        "| corpus | cold (s) | warm (s) | codebook-only (s) | warm peak MB | narratives NMI / ARI | outliers | largest "
-        "| topics | stock, same embeddings (s) | stock NMI / ARI | stock outliers | stock largest | stock topics "
-        "| stock peak MB | stock end to end (s) | speed-up vs stock |",
-        "| --- " * 17 + "|",
-    ]
-    for row in rows:
-        cold, warm, rerun = row["cold"], row.get("warm"), row.get("rerun")
-        clustered = warm or cold  # quality is the same clustering either way
-        stock, e2e = row.get("stock"), row.get("stock_e2e")
+        print("posts: narratives, cold", flush=True)
+        row: dict[str, Any] = {"cold": self.narratives(corpus, cache, runs / "cold", NEWSGROUPS_CODEBOOK)}
         if stock:
-            ratio = f"{stock['fit_s'] / max(warm['wall_s'], 1e-9):.1f}× (vs warm)" if warm else "n/a"
-            stock_cells = (f"{stock['fit_s']:.0f} | {stock['nmi']:.2f} / {stock['ari']:.2f} | "
-                           f"{stock['outliers']:.0%} | "
-                           f"{stock['largest']:.0%} | {stock['topics']} | {stock['process_peak_mb']:,.0f}")
-        else:
-            ratio, stock_cells = "n/a", "not run | | | | |"
-        e2e_cell = f"{e2e['fit_s']:.0f}" if e2e else "not run"
-        if e2e:
-            ratio += f"; {e2e['fit_s'] / max(cold['wall_s'], 1e-9):.1f}× (e2e vs cold)"
-        nmi = clustered["nmi"]
-        quality = "n/a (no labels)" if nmi is None else f"{nmi:.2f} / {clustered['ari']:.2f}"
-        warm_cells = (f"{warm['wall_s']:.0f} | " if warm else "not run | ") + (
-            f"{rerun['wall_s']:.1f} | " if rerun else "not run | ")
-        warm_cells += f"{max(warm['peak_mb'].values()):,.0f}" if warm else "not run"
-        lines.append(
-            f"| {row['name']} | {cold['wall_s']:.0f} | {warm_cells} | {quality} | {clustered['outliers']:.0%} "
-            f"| {clustered['largest']:.0%} | {clustered['topics']} | {stock_cells} | {e2e_cell} | {ratio} |"
-        )
-    slopes = [f"total cold {slope(rows, 'cold')}", f"total warm {slope(rows, 'warm')}"]
-    slopes += [f"{s} {slope(rows, 'cold', s)}" for s in STAGES]
-    lines += ["", "Log-log slope of time against coded segments over the newsgroup sizes with default settings "
-              "(1 = linear): " + ", ".join(slopes) + "."]
+            print("posts: stock BERTopic, end to end", flush=True)
+            row["stock_e2e"] = _measure(["stock", str(corpus), "--cache", str(cache), "--end-to-end", "--posts"],
+                                        runs / "stock_e2e.json")
+        return row
+
+    def sentences(self, size: int, *, stock: bool, stock_e2e: bool) -> dict[str, Any]:
+        corpus = self.work / f"ng{size}"
+        if not (corpus / "manifest.csv").exists():
+            print(f"building {corpus}: {build(corpus, size)}", flush=True)
+        runs = self.folder(f"ng{size}")
+        cache = runs / "cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        row: dict[str, Any] = {}
+        for label in ("cold", "warm"):
+            if label == "warm":
+                shutil.rmtree(cache / "clusters", ignore_errors=True)  # warm = embeddings cached, clustering redone
+            print(f"ng{size}: narratives, {label}", flush=True)
+            row[label] = self.narratives(corpus, cache, runs / label, NEWSGROUPS_CODEBOOK)
+        if stock:
+            print(f"ng{size}: stock BERTopic, same embeddings", flush=True)
+            row["stock"] = _measure(["stock", str(runs / "cold"), "--cache", str(cache)], runs / "stock.json")
+        if stock_e2e:
+            print(f"ng{size}: stock BERTopic, end to end", flush=True)
+            row["stock_e2e"] = _measure(["stock", str(runs / "cold"), "--cache", str(cache), "--end-to-end"],
+                                        runs / "stock_e2e.json")
+        return row
+
+    def rerun(self, size: int, *, stock: bool) -> dict[str, Any]:
+        corpus = self.work / f"ng{size}"
+        if not (corpus / "manifest.csv").exists():
+            print(f"building {corpus}: {build(corpus, size)}", flush=True)
+        runs = self.folder(f"rerun{size}")
+        cache = runs / "cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        print(f"ng{size}: narratives, cold (fills the cache)", flush=True)
+        row: dict[str, Any] = {"cold": self.narratives(corpus, cache, runs / "cold", NEWSGROUPS_CODEBOOK)}
+        print(f"ng{size}: narratives, codebook-only re-run", flush=True)
+        row["rerun"] = self.narratives(corpus, cache, runs / "rerun", PHYSICIAN_CODEBOOK)
+        if stock:
+            print(f"ng{size}: stock BERTopic, same embeddings", flush=True)
+            row["stock"] = _measure(["stock", str(runs / "cold"), "--cache", str(cache)], runs / "stock.json")
+        return row
+
+    def learning(self) -> dict[str, Any]:
+        runs = self.folder("learning")
+        cache = runs / "cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        row: dict[str, Any] = {}
+        for label in ("cold", "cached"):
+            print(f"learning from 1,000 coded passages: narratives, {label}", flush=True)
+            row[label] = self.narratives(USABILITY / "transcripts", cache, runs / label,
+                                         str(USABILITY / "codebook.csv"), "--examples",
+                                         str(USABILITY / "coded_passages.csv"))
+        return row
+
+
+# ---------------------------------------------------------------------------------------------- the table
+
+
+def _scores(settings: list[str]) -> str:
+    """The option's coding accuracy from benchmarks/speed_options.py, or why it is missing."""
+    if not OPTION_SCORES.exists():
+        return "not measured (run benchmarks/speed_options.py)"
+    options = json.loads(OPTION_SCORES.read_text())
+    wanted = sorted(s for s in settings if s.startswith(("embed.", "align.")))
+    for scores in options.values():
+        if sorted(scores["settings"]) == wanted:
+            values = [v for k, v in scores.items() if k not in ("settings", "seconds")]
+            return " / ".join(f"{v:.3f}" for v in values)
+    return "not measured for these settings"
+
+
+def _peak(run: dict[str, Any]) -> float:
+    return float(run.get("process_peak_mb") or max(run["peak_mb"].values()))
+
+
+def _nmi(run: dict[str, Any] | None, per_document: bool = False) -> str:
+    if not run:
+        return "—"
+    q = run.get("per_document", run) if per_document else run
+    return "—" if q.get("nmi") is None else f"{q['nmi']:.3f}"
+
+
+TARGETS = {
+    ("posts", "cold"): ("≤ 0.5× stock, NMI ≥ stock's", None),
+    ("sentences", "cold"): ("≤ 360 s, < 4 GB", 360.0),
+    ("sentences", "warm"): ("≤ 60 s", 60.0),
+    ("rerun", "rerun"): ("≤ 5 s", 5.0),
+    ("learning", "cold"): ("≤ 600 s", 600.0),
+    ("learning", "cached"): ("≤ 5 s", 5.0),
+}
+
+
+def _met(workload: str, label: str, size: int | None, run: dict[str, Any], beside: dict[str, Any] | None) -> str:
+    target = TARGETS.get((workload, label))
+    if workload == "sentences" and size == 1_000_000 and label == "cold":
+        return "yes" if run["wall_s"] <= 1200 and _peak(run) < 12_000 else "no"
+    if target is None:
+        return ""
+    if workload == "posts":
+        if not beside:
+            return "stock not run"
+        missed = [what for what, ok in (("time", run["wall_s"] <= 0.5 * beside["wall_s"]),
+                                        ("NMI", run["per_document"]["nmi"] >= beside["nmi"])) if not ok]
+        return f"no ({' and '.join(missed)})" if missed else "yes"
+    if size is not None and size != 100_000 and workload == "sentences":
+        return "(target is at 100k)"
+    if size is not None and size != 15_000 and workload == "rerun":
+        return "(target is at 15k)"
+    ok = run["wall_s"] <= (target[1] or 0)
+    if (workload, label) == ("sentences", "cold"):
+        ok = ok and _peak(run) < 4000
+    return "yes" if ok else "no"
+
+
+def table(saved: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| workload | settings | run | narratives (s) | stock BERTopic (s) | narratives / stock | target | met? "
+        "| topic NMI narratives / stock | coding: usability zero-shot / with examples / World after Covid F1 "
+        "| peak MB |",
+        "| --- " * 11 + "|",
+    ]
+    order = {w: i for i, w in enumerate(WORKLOADS)}
+    for key in sorted(saved, key=lambda k: (order[saved[k]["workload"]], saved[k]["size"] or 0, k)):
+        row = saved[key]
+        workload, size, settings = row["workload"], row["size"], row["settings"]
+        what = {"posts": f"20NG test posts ({row.get('documents', '?'):,})",
+                "sentences": f"{size:,} sentences", "rerun": f"{size:,} sentences, codebook-only",
+                "learning": "usability, 1,000 examples"}[workload]
+        shown = ", ".join(settings) or "defaults"
+        scores = _scores(settings)
+        for label in ("cold", "warm", "rerun", "cached"):
+            run = row.get(label)
+            if not run or (workload == "rerun" and label == "cold"):
+                continue
+            beside, beside_name = None, ""
+            if workload == "posts":
+                beside, beside_name = row.get("stock_e2e"), "end to end"
+            elif workload == "sentences" and label == "cold" and row.get("stock_e2e"):
+                beside, beside_name = row["stock_e2e"], "end to end"
+            elif workload in ("sentences", "rerun") and row.get("stock"):
+                beside, beside_name = row["stock"], "fit on the same embeddings"
+            stock_cell = f"{beside['wall_s']:.0f} ({beside_name})" if beside else "—"
+            ratio = f"{run['wall_s'] / beside['wall_s']:.2f}×" if beside else "—"
+            nmi = f"{_nmi(run, workload == 'posts')} / {_nmi(beside)}" if workload != "learning" else "—"
+            lines.append(
+                f"| {what} | {shown} | {label} | {run['wall_s']:.1f} | {stock_cell} | {ratio} "
+                f"| {TARGETS.get((workload, label), ('',))[0]} | {_met(workload, label, size, run, beside)} | {nmi} "
+                f"| {scores} | {_peak(run):,.0f} |"
+            )
     return "\n".join(lines)
 
 
-def write_section(text: str, notes: str) -> None:
+def stage_table(saved: dict[str, dict[str, Any]]) -> str:
+    stages = ("load", "segment", "embed", "reduce", "cluster", "align", "report")
+    lines = ["| workload | settings | run | " + " | ".join(stages) + " |", "| --- " * (len(stages) + 3) + "|"]
+    for row in saved.values():
+        for label in ("cold", "warm", "rerun", "cached"):
+            run = row.get(label)
+            if run and "seconds" in run:
+                cells = " | ".join(f"{run['seconds'].get(s, 0):.1f}" for s in stages)
+                lines.append(f"| {row['workload']} {row['size'] or ''} | {', '.join(row['settings']) or 'defaults'} "
+                             f"| {label} | {cells} |")
+    return "\n".join(lines)
+
+
+def write_section(saved: dict[str, dict[str, Any]]) -> None:
     from benchmarks.readme import replace_section
 
-    intro = "`make bench` (`python -m benchmarks.scale --write`), 2 CPU cores, 24 GB."
-    replace_section(SECTION, f"{intro}\n\n{text}\n\n{notes}")
-
-
-NOTES_FILE = ROOT / "benchmarks" / "scale" / "NOTES.md"
+    notes = NOTES_FILE.read_text(encoding="utf-8") if NOTES_FILE.exists() else ""
+    commits = sorted({row["commit"] for row in saved.values() if row.get("commit")})
+    intro = (f"`make bench` (`python -m benchmarks.scale --write`), 2 CPU cores, 24 GB; commits {', '.join(commits)}. "
+             "Seconds are each process's wall time, imports and model loading included; the ratio is ours over "
+             "stock's (below 1: faster than stock).")
+    replace_section(SECTION, f"{intro}\n\n{table(saved)}\n\nPer stage (seconds inside the run):\n\n"
+                    f"{stage_table(saved)}\n\n{notes}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="10000,30000",
-                        help="newsgroup sentences per corpus, comma-separated (100000 takes about 25 minutes cold)")
-    parser.add_argument("--stock-up-to", type=int, default=30_000, help="largest size stock BERTopic runs at")
-    parser.add_argument("--stock-e2e-up-to", type=int, default=10_000,
-                        help="largest size stock BERTopic also embeds itself (end to end)")
-    parser.add_argument("--no-demo", action="store_true")
-    parser.add_argument("--runs", default=",".join(RUNS),
-                        help="which of cold,warm,rerun to measure (without cold the cache is kept)")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help=f"some of {','.join(WORKLOADS)}")
+    parser.add_argument("--sizes", default="100000", help="sentences per corpus for 'sentences', comma-separated")
+    parser.add_argument("--rerun-size", type=int, default=15_000)
+    parser.add_argument("--stock-e2e-up-to", type=int, default=30_000,
+                        help="largest 'sentences' size stock BERTopic also embeds itself (end to end)")
+    parser.add_argument("--no-stock", action="store_true", help="measure narratives only")
     parser.add_argument("--work", default="/tmp/narratives-bench", help="where corpora, caches and runs go")
     parser.add_argument("--write", action="store_true", help="put the table into benchmarks/README.md")
     parser.add_argument("--table-only", action="store_true", help="rewrite the table from the saved results")
-    parser.add_argument("--set", action="append", default=[],
-                        help="a setting for every run, e.g. align.window=segments")
+    parser.add_argument("--set", action="append", default=[], help="a setting for every run, e.g. embed.runtime=static")
     args = parser.parse_args()
     saved: dict[str, dict[str, Any]] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not args.table_only:
-        work = Path(args.work)
-        work.mkdir(parents=True, exist_ok=True)
-        settings = tuple(args.set)
-        runs = tuple(r for r in args.runs.split(",") if r)
-        if unknown := set(runs) - set(RUNS):
-            parser.error(f"--runs: unknown {', '.join(sorted(unknown))}; choose from {', '.join(RUNS)}")
-        if not args.no_demo:
-            row = measure_size(work, None, stock=False, stock_e2e=False, demo=True, settings=settings, runs=runs)
-            saved[row["name"]] = row
-        for size in (int(s) for s in args.sizes.split(",") if s):
-            row = measure_size(work, size, stock=size <= args.stock_up_to, stock_e2e=size <= args.stock_e2e_up_to,
-                               settings=settings, runs=runs)
-            saved[row["name"]] = {**saved.get(row["name"], {}), **row}  # runs not measured now keep their figures
+        workloads = [w for w in args.workloads.split(",") if w]
+        if unknown := set(workloads) - set(WORKLOADS):
+            parser.error(f"--workloads: unknown {', '.join(sorted(unknown))}; choose from {', '.join(WORKLOADS)}")
+        bench = Bench(Path(args.work), tuple(args.set))
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=ROOT).stdout.strip()
+        stock = not args.no_stock
+        plan: list[tuple[str, int | None]] = []
+        for workload in workloads:
+            if workload == "sentences":
+                plan += [("sentences", int(s)) for s in args.sizes.split(",") if s]
+            else:
+                plan.append((workload, args.rerun_size if workload == "rerun" else None))
+        for workload, size in plan:
+            if workload == "posts":
+                row = bench.posts(stock)
+                row["documents"] = row["cold"]["documents"]
+            elif workload == "sentences":
+                assert size is not None
+                row = bench.sentences(size, stock=stock, stock_e2e=stock and size <= args.stock_e2e_up_to)
+            elif workload == "rerun":
+                assert size is not None
+                row = bench.rerun(size, stock=stock)
+            else:
+                row = bench.learning()
+            key = f"{workload} {size or ''} {' '.join(args.set)}".strip()
+            saved[key] = {"workload": workload, "size": size, "settings": list(args.set), "commit": commit, **row}
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
-    rows = sorted(saved.values(), key=lambda r: (r["size"] or 0, r["name"]))
-    text = table(rows)
-    print(text)
+    print(table(saved))
     if args.write:
-        write_section(text, NOTES_FILE.read_text(encoding="utf-8") if NOTES_FILE.exists() else "")
+        write_section(saved)
 
 
 if __name__ == "__main__":

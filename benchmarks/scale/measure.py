@@ -54,7 +54,9 @@ def run_narratives(args: argparse.Namespace) -> dict[str, Any]:
     config = load_config(None, [f"cache={args.cache}", *args.set])
     corpus = Path(args.corpus)
     started = time.perf_counter()
-    result = run([corpus], args.codebook, manifest=corpus / "manifest.csv", config=config, out=args.out, force=True)
+    manifest = corpus / "manifest.csv"
+    result = run([corpus], args.codebook, manifest=manifest if manifest.is_file() else None, config=config,
+                 out=args.out, force=True, examples=args.examples)
     elapsed = time.perf_counter() - started
     seconds = dict(result.timings)
     # the run's own "report" time stops before report.html and the figures are drawn; count them too
@@ -74,7 +76,18 @@ def run_narratives(args: argparse.Namespace) -> dict[str, Any]:
         "assigned": int((coded["theme"] != "unassigned").sum()),
     }
     out.update(quality(coded["cluster"].to_numpy(dtype=np.int64), _gold(coded)))
+    out["per_document"] = document_quality(frame)
     return out
+
+
+def document_quality(frame: Any) -> dict[str, float | None]:
+    """:func:`quality` of one topic per document: the topic most of its coded segments are in
+    (outliers left out; ties to the lower topic; -1 when none of them has a topic)."""
+    coded = frame[(frame["status"] == "coded") & (frame["cluster"] >= 0)]
+    top = coded.groupby("doc_id")["cluster"].agg(lambda c: int(c.value_counts().sort_index().idxmax()))
+    docs = frame.drop_duplicates("doc_id")
+    labels = np.array([int(top.get(d, -1)) for d in docs["doc_id"]], dtype=np.int64)
+    return quality(labels, _gold(docs))
 
 
 def run_stock(args: argparse.Namespace) -> dict[str, Any]:
@@ -84,9 +97,14 @@ def run_stock(args: argparse.Namespace) -> dict[str, Any]:
     from narratives.embed import build_embedder
     from narratives.spreadsheet import read_csv_frame
 
-    frame = read_csv_frame(Path(args.corpus) / "segments.csv", dtype={"text": str}, keep_default_na=False)
-    coded = frame[frame["status"] == "coded"]
-    texts = coded["text"].tolist()
+    if args.posts:  # the corpus folder's documents as they are, one per post
+        manifest = read_csv_frame(Path(args.corpus) / "manifest.csv", dtype=str, keep_default_na=False)
+        texts = [(Path(args.corpus) / f).read_text(encoding="utf-8") for f in manifest["file"]]
+        coded = manifest
+    else:
+        frame = read_csv_frame(Path(args.corpus) / "segments.csv", dtype={"text": str}, keep_default_na=False)
+        coded = frame[frame["status"] == "coded"]
+        texts = coded["text"].tolist()
     embedder = build_embedder(EmbedConfig(), Path(args.cache))
     if args.end_to_end:
         from sentence_transformers import SentenceTransformer
@@ -116,7 +134,10 @@ def main() -> None:
     parser.add_argument("--out")
     parser.add_argument("--json", required=True)
     parser.add_argument("--set", action="append", default=[])
+    parser.add_argument("--examples", help="narratives: coded passages to learn from (run --examples)")
     parser.add_argument("--end-to-end", action="store_true")
+    parser.add_argument("--posts", action="store_true",
+                        help="stock: fit the corpus folder's documents (manifest.csv), not a run's segments")
     args = parser.parse_args()
     result = run_narratives(args) if args.what == "narratives" else run_stock(args)
     Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

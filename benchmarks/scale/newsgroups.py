@@ -54,14 +54,40 @@ def clean(raw: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def posts(shared: Path = SHARED) -> Iterator[Post]:
-    """Every post with a non-empty body, in file order."""
+def posts(shared: Path = SHARED, split: str | None = None, min_words: int = 5) -> Iterator[Post]:
+    """Every post (of ``split``, ``train`` or ``test``, when given) with a body of at least
+    ``min_words`` words, in file order."""
     with gzip.open(data_file(shared), "rt", encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
+            if split is not None and record["split"] != split:
+                continue
             body = clean(record["text"])
-            if len(body.split()) >= 5:
+            if len(body.split()) >= min_words:
                 yield Post(record["id"].replace("/", "-"), record["group"], body)
+
+
+def build_posts(folder: Path, split: str = "test", *, shared: Path = SHARED) -> dict[str, int]:
+    """Every post of ``split`` as one document (``<group>/<id>.txt``) and ``manifest.csv``
+    giving its newsgroup as ``group``: the corpus stock BERTopic gets as its documents.
+
+    Returns counts: ``documents`` and ``dropped`` (posts with no body once headers, quotes and
+    signature are removed).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for post in posts(shared, split, min_words=1):
+        relative = f"{post.group}/{post.post_id}.txt"
+        (folder / post.group).mkdir(exist_ok=True)
+        (folder / relative).write_text(post.text + "\n", encoding="utf-8")
+        rows.append((relative, post.group))
+    with (folder / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "group"])
+        writer.writerows(rows)
+    with gzip.open(data_file(shared), "rt", encoding="utf-8") as handle:
+        total = sum(json.loads(line)["split"] == split for line in handle)
+    return {"documents": len(rows), "dropped": total - len(rows)}
 
 
 def _sentences(texts: list[str]) -> list[int]:

@@ -48,20 +48,32 @@ class EmbedConfig(_Strict):
     """A local directory, or a name listed in ``models/`` (an installed model package)."""
     batch_size: int = Field(default=16, ge=1)
     """Texts per forward pass; every pass has exactly this many texts of one token length, so a
-    text's vector never depends on its neighbours. 16 measured fastest on the demo (160/s; 32: 114/s)."""
+    text's vector never depends on its neighbours. 16 measured fastest on the demo (160/s; 32: 114/s).
+    ``torch`` and ``onnx`` only: ``onnx-int8`` runs one text per pass (its activations are scaled
+    per pass, so in a batch a vector would depend on its neighbours)."""
     allow_network: bool = False
     """Only when true may a model be fetched from the Hugging Face hub."""
-    device: str = "cpu"
-    """torch device (``runtime: torch`` only)."""
-    runtime: Literal["torch", "onnx"] = "torch"
-    """``torch`` (sentence-transformers) or ``onnx``: the same model exported once with
-    ``torch.onnx`` into the cache's ``onnx/`` folder and run by onnxruntime in fp32. Measured on 2
-    cores (``benchmarks/onnx_agreement.py``): cosine with torch's vectors above 0.99999, the
-    same theme for every coded segment (demo: 1,107, subthemes too; 20 Newsgroups: 2,902),
-    129 texts/s against 105 (1.23x), and 0.2 s to load instead of 4.6 s. An int8 variant was
-    4.4x faster but not offered: 92.6% and 96.2% theme agreement, below the 99% required."""
+    device: str = "auto"
+    """torch device (``runtime: torch``, and fine-tuning): ``auto`` is a CUDA GPU when torch sees
+    one, else the CPU; or name one (``cpu``, ``cuda:1``). Vectors from a GPU are cached apart from
+    the CPU's (they differ in the last bits). The CPU is the path measured and tested here."""
+    runtime: Literal["torch", "onnx", "onnx-int8", "static"] = "onnx-int8"
+    """What runs the model. Measured on 2 cores (``benchmarks/README.md``):
+
+    - ``onnx-int8`` (default): the model exported once with ``torch.onnx`` into the cache's
+      ``onnx/`` folder, its weights quantised to int8, run by onnxruntime one text per pass;
+      about 600 short texts/s, 0.1 s to load. Its coding accuracy on the shared coded sets was
+      within the fp32 interval (usability zero-shot 0.231 vs 0.233, with examples 0.587 vs 0.595,
+      World after Covid 0.303 vs 0.276).
+    - ``torch``: sentence-transformers in fp32, about 160 texts/s, 4-5 s to load.
+    - ``onnx``: the same fp32 model run by onnxruntime, 1.2x torch, with the same themes.
+    - ``static``: a model2vec model distilled once from the model (about 30 s), about 70x torch.
+      It clusters the newsgroups about as well but codes zero-shot far worse (usability 0.141 vs
+      0.233): a first pass over an archive, not a study's coding.
+
+    Each runtime's vectors are cached under its own identity, never mixed."""
     threads: int | None = Field(default=None, ge=1)
-    """onnxruntime threads (``runtime: onnx``); default: every CPU this process may use.
+    """onnxruntime threads (``onnx``, ``onnx-int8``); default: every CPU this process may use.
     Vectors do not depend on it (1 and 2 threads gave identical bits)."""
 
     @model_validator(mode="before")
@@ -120,11 +132,13 @@ class AlignConfig(_Strict):
     context_weight: float = Field(default=0.5, ge=0.0, le=2.0)
     """Weight of what a segment answers (the interviewer's preceding turn) and of the text
     around it when coding; 0 codes each segment on its own words alone."""
-    window: Literal["text", "segments"] = "text"
-    """How the text around a segment is represented: ``text`` embeds a window of up to 300
-    characters either side; ``segments`` averages the vectors of the segments in that window,
-    which embeds nothing more (embedding the windows took 120 of 247 s of a cold 10k-sentence run;
-    demo gold, right theme among coded segments: 0.66 vs 0.70 with ``text``)."""
+    window: Literal["text", "segments"] = "segments"
+    """How the text around a segment is represented: ``segments`` (default) averages the vectors of
+    the segments within 300 characters either side, which embeds nothing more; ``text`` embeds that
+    window's text, a second corpus as long as the first. On the shared coded sets (folds by session
+    and participant, ``benchmarks/speed_options.py``) ``segments`` scored within the interval of
+    ``text``: usability zero-shot 0.228 vs 0.233, with examples 0.583 vs 0.595, World after Covid
+    micro-F1 0.279 vs 0.276."""
     extra_models: tuple[str, ...] = ("multilingual-e5-small",)
     """``learned`` with examples: further embedding models whose vectors join the run's model's as
     features (frozen). multilingual-e5-small added 6 points on the usability set
@@ -158,7 +172,7 @@ class BackendConfig(_Strict):
     """Where the parallel stages (load, segment, embed, place, align) run; results are the same."""
 
     name: Literal["local", "ray"] = "local"
-    """``local``: in this process. ``ray``: on a Ray cluster (``pip install 'ray[data]'``)."""
+    """``local``: in this process. ``ray``: on a Ray cluster (``pip install 'ray>=2.40'``)."""
     ray_address: str | None = None
     """A running cluster (``ray://head:10001`` or ``auto``); ``None`` starts a local Ray instance."""
     workers: int | None = Field(default=None, ge=1)

@@ -110,6 +110,8 @@ def analyse(
         on_stage(f"Embedding {len(texts):,} segments with {config.embed.model}")
         embeddings = embedder.embed(texts, progress=progress)
     cache = {"from_cache": embedder.hits, "embedded": embedder.misses}
+    if config.embed.runtime == "static":
+        notes.append(STATIC_NOTE)
 
     with meter.stage("cluster"):
         on_stage("Clustering segments into candidate topics")
@@ -333,7 +335,7 @@ def _load_and_analyse(
     with meter.stage("load"):
         on_stage("Loading documents")
         corpus = load_corpus(list(inputs), manifest=manifest, mapper=backend.map, follow_links=follow_links,
-                             participants=participants)
+                             participants=participants, cache_dir=config.resolved_cache_dir())
     if not corpus.documents:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in corpus.skipped[:5])
         raise InputError(
@@ -353,6 +355,12 @@ def _load_and_analyse(
         backend=backend,
     )
 
+
+STATIC_NOTE = (
+    "embed.runtime=static: segments were embedded by a static model distilled from the run's model; it clusters "
+    "about as well, but codes zero-shot far worse (usability set 0.141 against 0.233, benchmarks/README.md). "
+    "Treat these themes as a first pass, and code a study with the default runtime or coded examples"
+)
 
 ALIGN_CHUNK = 10_000
 """Rows of vectors per batch the aligner codes (a fixed size, so backends agree)."""

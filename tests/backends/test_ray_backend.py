@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'ray[data]')")
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'ray>=2.40')")
 
 from narratives.backends.ray_backend import RayBackend  # noqa: E402
 
@@ -39,6 +39,14 @@ def test_map_keeps_order_and_sends_shared_once_per_worker(local_ray: None) -> No
     assert [r.tolist() for r in results] == [[i, i + 1, i + 2] for i in range(9)]
     assert backend.map(np.add, np.arange(3.0), []) == []
     assert backend.describe() == {"name": "ray", "address": "local", "workers": 2}
+    assert sum(backend.received()) <= 2  # (fn, shared) reached each of the 2 actors once at most
+    again = backend.map(np.add, np.arange(3.0), items)  # the same work again: the same actors, nothing re-sent
+    assert [r.tolist() for r in again] == [r.tolist() for r in results]
+    assert sum(backend.received()) <= 2
+    other = backend.map(np.multiply, np.full(3, 2.0), items)
+    assert [r.tolist() for r in other] == [[2 * i] * 3 for i in range(9)]
+    assert len(backend.received()) == 2  # one pool for every map
+    backend.close()
 
 
 def test_demo_on_ray_equals_local(local_ray: None, demo_run, repo_dir: Path, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from narratives.config import EmbedConfig
-from narratives.embed import CachedEmbedder, SentenceTransformerEmbedder, build_embedder, text_key
+from narratives.embed import CachedEmbedder, OnnxEmbedder, SentenceTransformerEmbedder, build_embedder, text_key
 from narratives.errors import ModelError
 
 CHECK_NO_TORCH = """
@@ -41,7 +41,7 @@ def test_import_and_fully_cached_run_do_not_import_torch(tmp_path: Path) -> None
 
 
 def test_build_embedder_follows_the_config(tmp_path: Path) -> None:
-    embedder = build_embedder(_config(batch_size=7), tmp_path / "cache")
+    embedder = build_embedder(_config(batch_size=7, runtime="torch"), tmp_path / "cache")
     assert isinstance(embedder, CachedEmbedder)
     inner = embedder.embedder
     assert isinstance(inner, SentenceTransformerEmbedder)
@@ -50,6 +50,19 @@ def test_build_embedder_follows_the_config(tmp_path: Path) -> None:
     assert embedder.identity.startswith("all-MiniLM-L6-v2@53aa51172d142c89")
     assert embedder.dimension == 384
     assert not inner.loaded
+
+
+def test_the_default_runtime_is_int8_and_the_device_is_resolved(tmp_path: Path) -> None:
+    """The default runs int8 ONNX; ``device: auto`` on a CPU build of torch is the CPU, found without
+    importing torch, so a fully cached run still never loads it."""
+    inner = build_embedder(_config(), tmp_path / "cache").embedder
+    assert isinstance(inner, OnnxEmbedder) and inner.int8
+    script = ("import sys; from narratives.embed.device import resolve_device; "
+              "print(resolve_device('auto'), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    if out[0] == "cpu" and out[1] == "True":
+        pytest.fail("resolving device=auto imported torch on a CPU build")
+    assert out[0] in ("cpu", "cuda")
 
 
 def test_build_embedder_uses_the_cache_dir_environment_variable(
@@ -70,10 +83,10 @@ def test_end_to_end_second_run_comes_from_cache(
     tmp_path: Path, st_embedder: SentenceTransformerEmbedder
 ) -> None:
     texts = ["I trained in Karachi and now work nights in Leeds.", "My husband could not get a work permit."]
-    first = build_embedder(_config(), tmp_path)
+    first = build_embedder(_config(runtime="torch"), tmp_path)
     first.embedder = st_embedder  # reuse the session's loaded model
     vectors = first.embed(texts)
-    second = build_embedder(_config(), tmp_path)
+    second = build_embedder(_config(runtime="torch"), tmp_path)
     assert np.array_equal(second.embed(texts), vectors)
     assert (second.hits, second.misses) == (2, 0)
     assert isinstance(second.embedder, SentenceTransformerEmbedder) and not second.embedder.loaded

@@ -74,4 +74,4 @@ def test_settings_under_their_old_names_are_not_changes() -> None:
     before["embed"]["cache_dir"] = "/somewhere/else"
     assert setting_changes(before, now) == ()
     before["embed"]["backend"] = "onnx"
-    assert setting_changes(before, now) == ({"setting": "embed.runtime", "before": "onnx", "after": "torch"},)
+    assert setting_changes(before, now) == ({"setting": "embed.runtime", "before": "onnx", "after": "onnx-int8"},)

@@ -42,6 +42,7 @@ from narratives.align.softmax import SoftmaxModel, fit_softmax
 from narratives.align.tuning import TuneSettings
 from narratives.align.windows import example_features
 from narratives.config import AlignConfig, EmbedConfig, default_cache_dir
+from narratives.embed.device import resolve_device
 from narratives.errors import check_fitted
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example
 from narratives.types import Embedder, Vectors
@@ -192,7 +193,9 @@ class LearnedAligner:
         # One text per forward pass: still a fixed shape per text (so a vector never depends on its
         # neighbours), and windows and passages, nearly all of different token lengths, are not
         # padded into batches of 16 copies as the base model's fixed-shape batches would.
-        return CachedEmbedder(SentenceTransformerEmbedder(tuned, batch_size=1), EmbeddingCache(self.cache_dir))
+        device = resolve_device(self.embed.device)
+        return CachedEmbedder(SentenceTransformerEmbedder(tuned, batch_size=1, device=device),
+                              EmbeddingCache(self.cache_dir))
 
     def _train(
         self, x: Vectors, y: NDArray[np.int64], texts: Sequence[str], held_out: frozenset[str] = frozenset()
@@ -440,7 +443,8 @@ def build_learned(config: AlignConfig, seed: int = 42, *, embed: EmbedConfig, ca
     return LearnedAligner(
         config.threshold, config.cluster_threshold,
         context_weight=config.context_weight, regularization=config.regularization,
-        tune=TuneSettings(epochs=config.tune_epochs, seed=seed) if config.tune_epochs else None,
+        tune=TuneSettings(epochs=config.tune_epochs, seed=seed, device=resolve_device(embed.device))
+        if config.tune_epochs else None,
         extra_models=config.extra_models, embed=embed, cache_dir=cache_dir, multi_label=config.multi_label,
         seed=seed, temperature=config.temperature, progress=progress,
     )

@@ -57,6 +57,8 @@ class TuneSettings:
     weight_decay: float = 0.01
     warmup: float = 0.1
     seed: int = 42
+    device: str = "cpu"
+    """torch device the encoder is tuned on (resolved: never ``auto``)."""
 
 
 def tuned_model_key(
@@ -64,7 +66,10 @@ def tuned_model_key(
 ) -> str:
     """Hex digest naming a tuned model: everything that changes its weights goes in."""
     digest = hashlib.sha256()
-    digest.update(json.dumps({"version": TUNING_VERSION, "base": base.identity, **asdict(settings)}).encode())
+    fields = asdict(settings)
+    if fields["device"] == "cpu":
+        del fields["device"]  # keys made before the setting existed stay valid
+    digest.update(json.dumps({"version": TUNING_VERSION, "base": base.identity, **fields}).encode())
     for entry in codebook.entries:
         digest.update(json.dumps([entry.id, entry.label, entry.definition]).encode())
     for example in examples:
@@ -150,14 +155,17 @@ def _train(
 ):  # -> SentenceTransformer (imported lazily)
     import torch
     from sentence_transformers import SentenceTransformer
+    from sentence_transformers.util import batch_to_device
 
     from narratives.embed.sentence_transformers import offline_hub, quiet_transformers
 
     torch.manual_seed(settings.seed)
+    device = torch.device(settings.device)
     rng = np.random.default_rng(settings.seed)
     try:
         with offline_hub(), quiet_transformers():
-            model = SentenceTransformer(str(base.path), device="cpu", local_files_only=True, trust_remote_code=False)
+            model = SentenceTransformer(str(base.path), device=settings.device, local_files_only=True,
+                                        trust_remote_code=False)
     except Exception as exc:  # torch/transformers raise many types; name the model and the cause
         raise ModelError(f"could not load embedding model '{base.name}' from {base.path} to tune it: {exc}") from exc
     full_length = model.max_seq_length
@@ -166,12 +174,12 @@ def _train(
     definitions = [f"{e.label}. {e.definition}" for e in codebook.entries]
     model.eval()
     with torch.no_grad():
-        start = model(model.preprocess(definitions))["sentence_embedding"]
+        start = model(batch_to_device(model.preprocess(definitions), device))["sentence_embedding"]
     head = torch.nn.Parameter(start.detach().clone())
-    scale = torch.nn.Parameter(torch.tensor(20.0))
+    scale = torch.nn.Parameter(torch.tensor(20.0, device=device))
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=k).astype(np.float64)
     balance = np.where(counts > 0, len(labels) / (max(1, int((counts > 0).sum())) * np.maximum(counts, 1)), 0.0)
-    class_weight = torch.tensor(balance, dtype=torch.float32)
+    class_weight = torch.tensor(balance, dtype=torch.float32, device=device)
     optimiser = torch.optim.AdamW(
         [{"params": list(model.parameters()), "lr": settings.learning_rate},
          {"params": [head, scale], "lr": settings.head_learning_rate}],
@@ -192,11 +200,12 @@ def _train(
             order = rng.permutation(len(rows))
             for lo in range(0, len(rows), settings.batch_size):
                 batch = [rows[i] for i in order[lo : lo + settings.batch_size]]
-                vectors = model(model.preprocess([t for t, _, _ in batch]))["sentence_embedding"]
+                features = batch_to_device(model.preprocess([t for t, _, _ in batch]), device)
+                vectors = model(features)["sentence_embedding"]
                 logits = scale * vectors @ torch.nn.functional.normalize(head, dim=1).T
-                target = torch.tensor([y for _, y, _ in batch])
-                accepted = torch.tensor([a for _, _, a in batch])
-                loss = torch.zeros(())
+                target = torch.tensor([y for _, y, _ in batch], device=device)
+                accepted = torch.tensor([a for _, _, a in batch], device=device)
+                loss = torch.zeros((), device=device)
                 if accepted.any():
                     loss = loss + torch.nn.functional.cross_entropy(
                         logits[accepted], target[accepted], weight=class_weight

@@ -242,7 +242,14 @@ def quantize_int8(source: Path, target: Path) -> None:
     root.addFilter(quiet)
     try:
         with atomic_target(target) as temporary:
-            quantize_dynamic(source, temporary, weight_type=QuantType.QInt8, per_channel=True)
+            # quantize_dynamic writes "<input>-inferred.onnx" beside its input and deletes it: read a link
+            # in the private folder, so processes quantising into one cache at once never share that file
+            private = temporary.with_name(source.name)
+            try:
+                os.link(source, private)
+            except OSError:
+                shutil.copyfile(source, private)
+            quantize_dynamic(private, temporary, weight_type=QuantType.QInt8, per_channel=True)
     except OSError:
         raise
     except Exception as exc:  # onnx and onnxruntime raise many types; name the file and cause

@@ -21,8 +21,8 @@ from narratives.types import Embedder, Vectors
 EMBED_CHUNK = 1024
 """Texts per batch of work sent to a worker."""
 REMOTE_STORE_EVERY = 131_072
-"""New texts per write to the cache when workers embed: each call starts the workers anew
-(about 20 s for a Ray Data actor pool), so they get larger pieces of work than in-process."""
+"""New texts per write to the cache when workers embed: each call waits for its slowest batch
+before the next starts, so workers get larger pieces of work than in-process."""
 
 
 class BackendEmbedder:

@@ -9,8 +9,12 @@ sentence-transformers configuration (see :func:`~narratives.embed._onnx_export.r
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +32,7 @@ from narratives.embed._onnx_export import (
     read_layout,
 )
 from narratives.embed._texts import as_text_list
+from narratives.embed.cache import CacheWarning
 from narratives.embed.resolve import ResolvedModel
 from narratives.errors import ModelError
 from narratives.types import Vectors
@@ -83,6 +88,7 @@ class OnnxEmbedder:
         self._session: Any = None
         self._tokenizer: Any = None
         self._input_names: list[str] = []
+        self._fallback_dir: Path | None = None
         self.load_seconds: float | None = None
         """Wall time of the load, including any export, once it has happened."""
         self.export_seconds: float | None = None
@@ -106,8 +112,8 @@ class OnnxEmbedder:
 
     @property
     def export_dir(self) -> Path:
-        """Where this model's ONNX files are kept."""
-        return self.cache_dir / "onnx" / self.resolved.identity
+        """Where this model's ONNX files are kept (a temporary folder when the cache could not take them)."""
+        return self._fallback_dir or self.cache_dir / "onnx" / self.resolved.identity
 
     @property
     def model_file(self) -> Path:
@@ -151,10 +157,19 @@ class OnnxEmbedder:
             if self.int8 and not self.model_file.is_file():
                 quantize_int8(fp32, self.model_file)
         except OSError as exc:
-            raise ModelError(
-                f"cannot write the ONNX export to {self.export_dir} ({exc}); set cache (--set cache=…) to a "
-                "writable folder"
-            ) from exc
+            if self._fallback_dir is not None:
+                raise ModelError(
+                    f"cannot write the ONNX export to {self.cache_dir / 'onnx'} nor to {self._fallback_dir} ({exc}); "
+                    "set cache (--set cache=…) to a writable folder with about 150 MB free"
+                ) from exc
+            self._fallback_dir = Path(tempfile.mkdtemp(prefix="narratives-onnx-"))
+            atexit.register(shutil.rmtree, self._fallback_dir, True)
+            warnings.warn(
+                f"cannot keep the ONNX export in the cache {self.cache_dir} ({exc}); exported to {self._fallback_dir} "
+                "for this run, and the next run exports again", CacheWarning, stacklevel=2,
+            )
+            self._export(tokenizer)
+            return
         self.export_seconds = time.perf_counter() - started
 
     def _ensure_session(self) -> Any:

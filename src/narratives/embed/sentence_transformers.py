@@ -130,9 +130,11 @@ class SentenceTransformerEmbedder:
         """``name@sha256[:16]`` of the weights plus the batching scheme; never loads the model.
 
         The scheme is part of the identity because vectors from ordinary batches (older
-        caches) differ in the last bits from fixed-shape ones, and must not be mixed.
+        caches) differ in the last bits from fixed-shape ones, and must not be mixed; so is a
+        device other than the CPU (``+cuda``).
         """
-        return f"{self.resolved.identity}+{BATCHING}{self.batch_size}"
+        device = "" if self.device == "cpu" else f"+{self.device}"
+        return f"{self.resolved.identity}+{BATCHING}{self.batch_size}{device}"
 
     @property
     def dimension(self) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from narratives.backends import Mapper, batches, local_map
 from narratives.errors import InputError, LoaderError
+from narratives.loaders.cache import DocumentCache, document_key
 from narratives.loaders.corpus_manifest import MANIFEST_NAMES, ManifestEntry, read_manifest
 from narratives.loaders.document import load_document, printable, slugify
 from narratives.loaders.participants import is_participants_table, listing, match_speakers, read_participants
@@ -138,7 +139,7 @@ LOAD_BATCH = 32
 
 def load_corpus(
     inputs: Sequence[str | Path], manifest: str | Path | None = None, *, mapper: Mapper = local_map,
-    follow_links: bool = False, participants: str | Path | None = None,
+    follow_links: bool = False, participants: str | Path | None = None, cache_dir: str | Path | None = None,
 ) -> Corpus:
     """Load every document under ``inputs`` (files or folders, searched recursively).
 
@@ -156,7 +157,9 @@ def load_corpus(
         ManifestError: the manifest is malformed (see :func:`read_manifest`).
 
     Files are read in batches of :data:`LOAD_BATCH` through ``mapper`` (in-process by
-    default; on Ray workers with ``--backend ray``); the result is the same.
+    default; on Ray workers with ``--backend ray``); the result is the same. With a
+    ``cache_dir``, a file loaded before with the same bytes and settings is taken from its
+    ``documents/`` folder instead of being parsed again (:mod:`narratives.loaders.cache`).
     """
     manifest_path = Path(manifest) if manifest is not None else None
     table_path = Path(participants) if participants is not None else None
@@ -178,7 +181,8 @@ def load_corpus(
                             "ignored")
     jobs = [(file, doc_id, entries.get(file.resolve()))
             for file, doc_id in zip(files, _assign_ids(files, entries), strict=True)]
-    loaded_files = [item for batch in mapper(_load_batch, None, batches(jobs, LOAD_BATCH)) for item in batch]
+    loaded_files, cache_notes = _load_all(jobs, mapper, cache_dir)
+    warnings += cache_notes
     documents = tuple(item for item in loaded_files if isinstance(item, Document))
     skipped = (*links, *(item for item in loaded_files if isinstance(item, SkippedFile)))
     documents, notes = _transcripts_by_majority(documents, jobs)
@@ -241,6 +245,45 @@ def _transcripts_by_majority(
             "kind in the manifest"
         )
     return tuple(out), notes
+
+
+Job = tuple[Path, str, ManifestEntry | None]
+
+
+def _key(job: Job) -> str | None:
+    file, _, entry = job
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return None  # the loader says why
+    return document_key(data, file, kind=entry.kind if entry else None, title=entry.title if entry else None,
+                        interviewers=entry.interviewers if entry else ())
+
+
+def _load_all(jobs: Sequence[Job], mapper: Mapper, cache_dir: str | Path | None
+              ) -> tuple[list[Document | SkippedFile], list[str]]:
+    """Every job's document (from the cache where it has one) or skip reason, in job order; and the
+    cache's notes."""
+    if cache_dir is None:
+        return [item for batch in mapper(_load_batch, None, batches(jobs, LOAD_BATCH)) for item in batch], []
+    cache = DocumentCache(cache_dir)
+    out: list[Document | SkippedFile | None] = [None] * len(jobs)
+    keys: list[str | None] = []
+    for i, job in enumerate(jobs):
+        key = _key(job)
+        keys.append(key)
+        if key is not None:
+            _, doc_id, entry = job
+            out[i] = cache.get(key, doc_id, {str(k): str(v) for k, v in (entry.metadata if entry else {}).items()})
+    missing = [i for i, item in enumerate(out) if item is None]
+    parsed = [item for batch in mapper(_load_batch, None, batches([jobs[i] for i in missing], LOAD_BATCH))
+              for item in batch]
+    for i, item in zip(missing, parsed, strict=True):
+        out[i] = item
+        key = keys[i]
+        if isinstance(item, Document) and key is not None:
+            cache.put(key, item)
+    return [item for item in out if item is not None], cache.notes
 
 
 def _load_batch(_: None, jobs: Sequence[tuple[Path, str, ManifestEntry | None]]) -> list[Document | SkippedFile]:
