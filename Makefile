@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: install browser qda-tools ppi-reference demo test lint bench bench-align bench-learning clean-demo
+.PHONY: install browser qda-tools ppi-reference demo test lint bench bench-options bench-align bench-learning clean-demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -74,10 +74,15 @@ demo: $(STAMP)
 test: $(STAMP) browser qda-tools ppi-reference
 	$(PY) -m pytest
 
-# Speed and scale (issue 6): the demo and 20 Newsgroups at 10k and 30k sentences, cold, warm and
-# codebook-only, beside stock BERTopic; about 25 minutes on 2 cores. Writes benchmarks/README.md.
+# Speed (issue 17): 20 Newsgroups test posts, 100k sentences cold and warm, a codebook-only re-run at
+# 15k and learning from 1,000 coded passages, beside stock BERTopic; under 30 minutes. Writes benchmarks/README.md.
 bench: $(STAMP)
 	$(PY) -m benchmarks.scale --write
+
+# What each speed option costs in coding accuracy (issue 17), folds by session / participant on the
+# shared coded sets; about 10 minutes. Writes benchmarks/README.md and benchmarks/results/speed_options.json.
+bench-options: $(STAMP)
+	cd benchmarks && ../$(PY) speed_options.py --write
 
 bench-align: $(STAMP)
 	$(PY) benchmarks/alignment.py --write

@@ -1,4 +1,4 @@
-"""Cache entries as ``.npz`` files by key: the segment and cluster caches' storage.
+"""Cache entries by key, as ``.npz`` arrays or raw bytes (JSON): the segment, cluster and document caches' storage.
 
 A cache never stops a run and never repeats a failure on every run:
 
@@ -30,17 +30,21 @@ _STALE_SECONDS = 3600
 
 
 class NpzStore:
-    """``.npz`` entries by key in ``directory``; problems are kept in :attr:`notes`."""
+    """Entries by key in ``directory``: arrays in ``.npz`` files (:meth:`load`, :meth:`save`), or with
+    ``suffix`` other than ``.npz`` raw bytes (:meth:`load_bytes`, :meth:`save_bytes`); problems are
+    kept in :attr:`notes`."""
 
-    def __init__(self, directory: Path, what: str) -> None:
+    def __init__(self, directory: Path, what: str, *, suffix: str = ".npz") -> None:
         self.directory = directory
         self.what = what
         """Names the cache in notes ("segment cache")."""
+        self.suffix = suffix
         self.notes: list[str] = []
         self._write_failed = False
+        self._swept = False
 
     def path(self, key: str) -> Path:
-        return self.directory / f"{key}.npz"
+        return self.directory / f"{key}{self.suffix}"
 
     def load(self, key: str, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
         """The arrays ``names`` of entry ``key``, or ``None`` (a miss) when absent or damaged."""
@@ -54,12 +58,23 @@ class NpzStore:
             self._set_aside(path, exc)
             return None
 
+    def load_bytes(self, key: str) -> bytes | None:
+        """The bytes of entry ``key``, or ``None`` (a miss) when absent or unreadable."""
+        path = self.path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._set_aside(path, exc)
+            return None
+
     def damaged(self, key: str, problem: Exception) -> None:
         """Entry ``key`` loaded but its contents do not fit (e.g. a document index out of range)."""
         self._set_aside(self.path(key), problem)
 
     def _set_aside(self, path: Path, problem: Exception) -> None:
-        aside = path.with_name(f"{path.stem}.damaged.npz")
+        aside = path.with_name(f"{path.name.removesuffix(self.suffix)}.damaged{self.suffix}")
         try:
             path.replace(aside)
             where = f"moved to {aside.name}"
@@ -72,11 +87,20 @@ class NpzStore:
 
     def save(self, key: str, **arrays: Any) -> None:
         """Store ``arrays`` under ``key`` atomically; a folder that cannot be written only costs speed."""
-        partial = self.path(key).with_suffix(f".{os.getpid()}.partial.npz")
+        self._write(key, lambda partial: np.savez(partial, **arrays))
+
+    def save_bytes(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key`` atomically; a folder that cannot be written only costs speed."""
+        self._write(key, lambda partial: partial.write_bytes(data))
+
+    def _write(self, key: str, write: Any) -> None:
+        partial = self.path(key).with_suffix(f".{os.getpid()}.partial{self.suffix}")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._remove_stale_partials()
-            np.savez(partial, **arrays)
+            if not self._swept:  # once per store: a folder of 100,000 entries is not listed per write
+                self._remove_stale_partials()
+                self._swept = True
+            write(partial)
             partial.replace(self.path(key))
         except OSError as exc:
             with contextlib.suppress(OSError):
@@ -90,7 +114,7 @@ class NpzStore:
 
     def _remove_stale_partials(self) -> None:
         now = time.time()
-        for stale in self.directory.glob("*.partial.npz"):
+        for stale in self.directory.glob(f"*.partial{self.suffix}"):
             try:
                 if now - stale.stat().st_mtime > _STALE_SECONDS:
                     stale.unlink()

@@ -34,7 +34,7 @@ def test_second_load_is_from_the_cache_and_equal(tmp_path: Path, monkeypatch: py
     parsed = load_corpus([folder])
     first = load_corpus([folder], cache_dir=cache)
     assert first.documents == parsed.documents
-    assert len(list((cache / "documents").glob("*.npz"))) == 2
+    assert len(list((cache / "documents").glob("*.json"))) == 2
 
     def parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a cached file was parsed again")
@@ -52,7 +52,7 @@ def test_a_changed_file_is_parsed_again(tmp_path: Path) -> None:
     again = load_corpus([folder], cache_dir=cache)
     editorial = next(d for d in again.documents if d.doc_id == "editorial")
     assert "every week" in editorial.text
-    assert len(list((cache / "documents").glob("*.npz"))) == 3
+    assert len(list((cache / "documents").glob("*.json"))) == 3
 
 
 def test_manifest_id_and_metadata_apply_to_cached_documents(tmp_path: Path) -> None:
@@ -62,13 +62,13 @@ def test_manifest_id_and_metadata_apply_to_cached_documents(tmp_path: Path) -> N
     p1 = next(d for d in again.documents if d.doc_id == "P1")
     assert p1.metadata == {"country": "UK"}
     assert p1.kind == "transcript" and p1.blocks[-1].speaker == "P1"
-    assert len(list((cache / "documents").glob("*.npz"))) == 2  # metadata does not change how a file parses
+    assert len(list((cache / "documents").glob("*.json"))) == 2  # metadata does not change how a file parses
 
 
 def test_a_damaged_entry_is_a_miss_with_a_note(tmp_path: Path) -> None:
     folder, cache = _corpus(tmp_path), tmp_path / "cache"
     parsed = load_corpus([folder], cache_dir=cache)
-    for entry in (cache / "documents").glob("*.npz"):
+    for entry in (cache / "documents").glob("*.json"):
         entry.write_bytes(b"not a zip file")
     again = load_corpus([folder], cache_dir=cache)
     assert again.documents == parsed.documents
@@ -80,7 +80,7 @@ def test_an_unreadable_file_is_skipped_not_cached(tmp_path: Path) -> None:
     (folder / "empty.txt").write_text("   \n", encoding="utf-8")
     corpus = load_corpus([folder], cache_dir=cache)
     assert [s.path.endswith("empty.txt") for s in corpus.skipped] == [True]
-    assert len(list((cache / "documents").glob("*.npz"))) == 2
+    assert len(list((cache / "documents").glob("*.json"))) == 2
     (folder / "empty.txt").write_text(EDITORIAL, encoding="utf-8")
     fixed = load_corpus([folder], cache_dir=cache)
     assert not fixed.skipped and len(fixed.documents) == 3

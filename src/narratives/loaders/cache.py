@@ -6,7 +6,7 @@ libraries that read files. Any change to the file or to how it would be read is 
 a hit gives exactly the document loading would. The manifest's ``doc_id`` and metadata do
 not change how a file is parsed; they are set on the cached document on every hit.
 
-Entries live in ``<cache_dir>/documents/<key>.npz`` (see :mod:`narratives.npz_store`: a
+Entries live in ``<cache_dir>/documents/<key>.json`` (see :mod:`narratives.npz_store`: a
 damaged entry is a miss with a note, an unwritable folder only costs speed). Files that
 could not be loaded are not kept, so a fixed file is read again.
 """
@@ -21,8 +21,6 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from narratives.models import Block, Document
 from narratives.npz_store import NpzStore
@@ -78,7 +76,7 @@ class DocumentCache:
     """Loaded documents by key in ``<directory>/documents/``; problems met are in :attr:`notes`."""
 
     def __init__(self, directory: str | Path) -> None:
-        self.store = NpzStore(Path(directory) / "documents", "document cache")
+        self.store = NpzStore(Path(directory) / "documents", "document cache", suffix=".json")
         self.hits = 0
 
     @property
@@ -87,11 +85,11 @@ class DocumentCache:
 
     def get(self, key: str, doc_id: str, metadata_: Mapping[str, str]) -> Document | None:
         """The document stored under ``key`` with this ``doc_id`` and metadata; ``None`` on a miss."""
-        data = self.store.load(key, ("document",))
+        data = self.store.load_bytes(key)
         if data is None:
             return None
         try:
-            document = _from_json(data["document"].tobytes(), doc_id, metadata_)
+            document = _from_json(data, doc_id, metadata_)
         except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
             self.store.damaged(key, exc)
             return None
@@ -100,4 +98,4 @@ class DocumentCache:
 
     def put(self, key: str, document: Document) -> None:
         """Keep ``document`` under ``key`` (atomically; a folder that cannot be written only costs speed)."""
-        self.store.save(key, document=np.frombuffer(_to_json(document), dtype=np.uint8))
+        self.store.save_bytes(key, _to_json(document))
