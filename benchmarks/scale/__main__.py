@@ -218,9 +218,9 @@ def table(saved: dict[str, dict[str, Any]]) -> str:
     for key in sorted(saved, key=lambda k: (order[saved[k]["workload"]], saved[k]["size"] or 0, k)):
         row = saved[key]
         workload, size, settings = row["workload"], row["size"], row["settings"]
-        what = {"posts": f"20NG test posts ({row.get('documents', '?'):,})",
-                "sentences": f"{size:,} sentences", "rerun": f"{size:,} sentences, codebook-only",
-                "learning": "usability, 1,000 examples"}[workload]
+        what = (f"20NG test posts ({row.get('documents', 0):,} read)" if workload == "posts"
+                else "usability, 1,000 examples" if workload == "learning"
+                else f"{size:,} sentences" + (", codebook-only" if workload == "rerun" else ""))
         shown = ", ".join(settings) or "defaults"
         scores = _scores(settings)
         same = (workload, size, [])
@@ -243,6 +243,8 @@ def table(saved: dict[str, dict[str, Any]]) -> str:
                 beside, beside_name = row["stock"], "fit on the same embeddings"
             stock_cell = f"{beside['wall_s']:.0f} ({beside_name}{borrowed})" if beside else "—"
             ratio = f"{run['wall_s'] / beside['wall_s']:.2f}×" if beside else "—"
+            if workload == "sentences" and label == "cold" and beside_name != "end to end":
+                ratio = "— (stock did not embed)"
             nmi = f"{_nmi(run, workload == 'posts')} / {_nmi(beside)}" if workload != "learning" else "—"
             lines.append(
                 f"| {what} | {shown} | {label} | {run['wall_s']:.1f} | {stock_cell} | {ratio} "

@@ -22,6 +22,10 @@ not calibrated. With examples:
    a few steps, and the same out-of-fold predictions give the precision and coverage at
    each threshold (:attr:`LearnedAligner.reliability_`) that a user reads to pick one.
 
+The classifier and calibration are kept in the run's cache by their inputs
+(:mod:`narratives.align.fit_cache`), as the tuned model is: a re-run with the same examples,
+codebook and encoders restores them instead of fitting again.
+
 Measured on the usability think-aloud set, leave one session out (``benchmarks/README.md``).
 """
 
@@ -37,6 +41,7 @@ from numpy.typing import NDArray
 
 from narratives.align.calibrated import CalibratedAligner
 from narratives.align.decisions import block_entries
+from narratives.align.fit_cache import FitCache, FittedState, fit_key
 from narratives.align.prototype import prototype_texts
 from narratives.align.softmax import SoftmaxModel, fit_softmax
 from narratives.align.tuning import TuneSettings
@@ -162,6 +167,16 @@ class LearnedAligner:
                   for m in self.extra_models]
         self.encoders_ = (base, *extras)
         self.encoder_ids_ = tuple(e.identity for e in self.encoders_)  # kept when a copy leaves the encoders out
+        fits = FitCache(self.cache_dir)
+        key = fit_key(self.encoder_ids_, codebook, usable, {
+            "regularization": self.regularization, "context_weight": self.context_weight, "seed": self.seed,
+        })
+        found = fits.get(key)
+        if found is not None:
+            self.model_, self.platt_, self.multi_threshold_ = found.model, found.platt, found.multi_threshold
+            self.reliability_ = tuple(ReliabilityRow(*row) for row in found.reliability)
+            self.calibration_note_ = found.calibration_note
+            return self
         index = {e: i for i, e in enumerate(self.entry_ids_)}
         prototypes = [p for entry in codebook.entries for p in prototype_texts(entry)]
         proto_x = example_features(self.encoders_, [Example(p.text, p.entry) for p in prototypes], 0.0)
@@ -174,6 +189,10 @@ class LearnedAligner:
         self._train_data = (proto_x, proto_y, x_rej, y_rej, np.array([x.text for x in rejected]))
         self.model_ = self._train(x_acc, y_acc, [x.text for x in accepted])
         self._calibrate(x_acc, y_acc, np.array([x.group for x in accepted]), [x.text for x in accepted])
+        rows: tuple[ReliabilityRow, ...] = self.reliability_
+        fits.put(key, FittedState(self.model_, self.platt_, self.multi_threshold_,
+                                  tuple((r.threshold, r.precision, r.coverage, r.n) for r in rows),
+                                  self.calibration_note_))
         return self
 
     def _tuned(self, embedder: Embedder, codebook: Codebook, examples: Sequence[Example]) -> Embedder:
