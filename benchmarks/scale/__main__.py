@@ -155,10 +155,15 @@ def _scores(settings: list[str]) -> str:
     """The option's coding accuracy from benchmarks/speed_options.py, or why it is missing."""
     if not OPTION_SCORES.exists():
         return "not measured (run benchmarks/speed_options.py)"
+    from narratives.config import load_config
+
+    def effective(given: list[str]) -> tuple[str, str]:
+        config = load_config(None, [s for s in given if s.startswith(("embed.", "align."))])
+        return config.embed.runtime, config.align.window
+
     options = json.loads(OPTION_SCORES.read_text())
-    wanted = sorted(s for s in settings if s.startswith(("embed.", "align.")))
     for scores in options.values():
-        if sorted(scores["settings"]) == wanted:
+        if effective(scores["settings"]) == effective(settings):
             values = [v for k, v in scores.items() if k not in ("settings", "seconds")]
             return " / ".join(f"{v:.3f}" for v in values)
     return "not measured for these settings"
@@ -320,7 +325,9 @@ def main() -> None:
             else:
                 row = bench.learning()
             key = f"{workload} {size or ''} {' '.join(args.set)}".strip()
-            saved[key] = {"workload": workload, "size": size, "settings": list(args.set), "commit": commit, **row}
+            # runs not measured now (stock BERTopic with --no-stock) keep their figures
+            saved[key] = {**saved.get(key, {}), "workload": workload, "size": size, "settings": list(args.set),
+                          "commit": commit, **row}
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
     print(table(saved))
