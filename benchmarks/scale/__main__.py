@@ -77,6 +77,19 @@ class Bench:
         out.mkdir(parents=True, exist_ok=True)
         return out
 
+    def fresh(self, name: str) -> tuple[Path, Path]:
+        """The run folder for ``name`` and its cache, emptied (cold runs start from nothing)."""
+        runs = self.folder(name)
+        shutil.rmtree(runs / "cache", ignore_errors=True)
+        return runs, runs / "cache"
+
+    def newsgroups(self, size: int) -> Path:
+        """The 20 Newsgroups corpus of ``size`` sentences, built on first use."""
+        corpus = self.work / f"ng{size}"
+        if not (corpus / "manifest.csv").exists():
+            print(f"building {corpus}: {build(corpus, size)}", flush=True)
+        return corpus
+
     def narratives(self, corpus: Path, cache: Path, out: Path, codebook: str, *extra: str) -> dict[str, Any]:
         args = ["narratives", str(corpus), "--cache", str(cache), "--codebook", codebook, "--out", str(out),
                 *(f"--set={s}" for s in self.settings), *extra]
@@ -86,9 +99,7 @@ class Bench:
         corpus = self.work / "ng-test-posts"
         if not (corpus / "manifest.csv").exists():
             print(f"building {corpus}: {build_posts(corpus)}", flush=True)
-        runs = self.folder("posts")
-        cache = runs / "cache"
-        shutil.rmtree(cache, ignore_errors=True)
+        runs, cache = self.fresh("posts")
         print("posts: narratives, cold", flush=True)
         row: dict[str, Any] = {"cold": self.narratives(corpus, cache, runs / "cold", NEWSGROUPS_CODEBOOK)}
         if stock:
@@ -98,12 +109,8 @@ class Bench:
         return row
 
     def sentences(self, size: int, *, stock: bool, stock_e2e: bool, warm: bool = True) -> dict[str, Any]:
-        corpus = self.work / f"ng{size}"
-        if not (corpus / "manifest.csv").exists():
-            print(f"building {corpus}: {build(corpus, size)}", flush=True)
-        runs = self.folder(f"ng{size}")
-        cache = runs / "cache"
-        shutil.rmtree(cache, ignore_errors=True)
+        corpus = self.newsgroups(size)
+        runs, cache = self.fresh(f"ng{size}")
         row: dict[str, Any] = {}
         for label in ("cold", "warm") if warm else ("cold",):
             if label == "warm":
@@ -120,12 +127,8 @@ class Bench:
         return row
 
     def rerun(self, size: int, *, stock: bool) -> dict[str, Any]:
-        corpus = self.work / f"ng{size}"
-        if not (corpus / "manifest.csv").exists():
-            print(f"building {corpus}: {build(corpus, size)}", flush=True)
-        runs = self.folder(f"rerun{size}")
-        cache = runs / "cache"
-        shutil.rmtree(cache, ignore_errors=True)
+        corpus = self.newsgroups(size)
+        runs, cache = self.fresh(f"rerun{size}")
         print(f"ng{size}: narratives, cold (fills the cache)", flush=True)
         row: dict[str, Any] = {"cold": self.narratives(corpus, cache, runs / "cold", NEWSGROUPS_CODEBOOK)}
         print(f"ng{size}: narratives, codebook-only re-run", flush=True)
@@ -136,9 +139,7 @@ class Bench:
         return row
 
     def learning(self) -> dict[str, Any]:
-        runs = self.folder("learning")
-        cache = runs / "cache"
-        shutil.rmtree(cache, ignore_errors=True)
+        runs, cache = self.fresh("learning")
         row: dict[str, Any] = {}
         for label in ("cold", "cached"):
             print(f"learning from 1,000 coded passages: narratives, {label}", flush=True)

@@ -286,7 +286,7 @@ def _load_all(jobs: Sequence[Job], mapper: Mapper, cache_dir: str | Path | None
     return [item for item in out if item is not None], cache.notes
 
 
-def _load_batch(_: None, jobs: Sequence[tuple[Path, str, ManifestEntry | None]]) -> list[Document | SkippedFile]:
+def _load_batch(_: None, jobs: Sequence[Job]) -> list[Document | SkippedFile]:
     """Each file of the batch loaded, or the reason it was skipped."""
     out: list[Document | SkippedFile] = []
     for file, doc_id, entry in jobs:
