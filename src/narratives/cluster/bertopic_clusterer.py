@@ -170,9 +170,9 @@ class BERTopicClusterer:
         return reduced, labels
 
     def _reduce(self, vectors: Vectors, sizes: ClusterSizes) -> tuple[Any, NDArray[np.float32]]:
-        from umap import UMAP
+        from narratives.cluster.seeded_umap import SeededUMAP
 
-        reducer = UMAP(
+        reducer = SeededUMAP(
             n_neighbors=sizes.n_neighbors,
             n_components=sizes.n_components,
             min_dist=0.0,

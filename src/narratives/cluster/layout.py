@@ -48,9 +48,9 @@ def layout_2d(reduced: NDArray[np.float32], seed: int) -> NDArray[np.float32]:
     n = len(reduced)
     if n < MIN_LAYOUT_POINTS:
         return np.zeros((n, 2), dtype=np.float32)
-    from umap import UMAP
+    from narratives.cluster.seeded_umap import SeededUMAP
 
-    reducer = UMAP(
+    reducer = SeededUMAP(
         n_neighbors=min(15, n - 1),
         n_components=2,
         min_dist=0.1,
