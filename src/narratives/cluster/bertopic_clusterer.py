@@ -4,9 +4,10 @@ The stages run explicitly so each can be measured and guarded:
 
 1. fewer than :data:`~narratives.cluster.sizing.MIN_SEGMENTS` segments: nothing is
    clustered, every segment is ``-1`` and a note says why;
-2. UMAP (cosine, ``random_state=seed``, sizes clamped to the corpus) reduces the
-   embeddings; above ``cluster.fit_sample`` segments it is fitted on a seeded sample, and
-   the rest are placed afterwards (:mod:`narratives.cluster.placement`);
+2. UMAP (cosine, ``random_state=seed``, started from the vectors' principal components,
+   :mod:`narratives.cluster.umap_start`; sizes clamped to the corpus) reduces the embeddings;
+   above ``cluster.fit_sample`` segments it is fitted on a seeded sample, and the rest are
+   placed afterwards (:mod:`narratives.cluster.placement`);
 3. HDBSCAN clusters them with "eom" selection, re-selecting with "leaf" when one cluster
    swallows more than half the corpus (see :mod:`narratives.cluster.sizing`);
    if HDBSCAN finds no cluster, every segment is ``-1`` with a note; no clusters are
@@ -41,6 +42,7 @@ from narratives.cluster.keywords import build_vectorizer, clean_for_keywords, di
 from narratives.cluster.layout import layout_2d, map_sample
 from narratives.cluster.placement import PLACE_CHUNK, FittedMap, fit_rows, place
 from narratives.cluster.sizing import MAX_CLUSTER_SHARE, MIN_SEGMENTS, ClusterSizes, choose_sizes, keyword_min_df
+from narratives.cluster.umap_start import umap_init
 from narratives.config import ClusterConfig
 from narratives.models import Topic
 from narratives.types import ClusterResult, Vectors
@@ -170,9 +172,9 @@ class BERTopicClusterer:
         return reduced, labels
 
     def _reduce(self, vectors: Vectors, sizes: ClusterSizes) -> tuple[Any, NDArray[np.float32]]:
-        from narratives.cluster.seeded_umap import SeededUMAP
+        from umap import UMAP
 
-        reducer = SeededUMAP(
+        reducer = UMAP(
             n_neighbors=sizes.n_neighbors,
             n_components=sizes.n_components,
             min_dist=0.0,
@@ -180,6 +182,7 @@ class BERTopicClusterer:
             random_state=self.seed,
             n_jobs=1,  # what random_state forces anyway; saying so avoids UMAP's warning
             low_memory=sizes.low_memory,
+            init=umap_init(vectors, sizes.n_components),  # reproducible, unlike the spectral start
         )
         return reducer, np.nan_to_num(reducer.fit_transform(vectors)).astype(np.float32)
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from narratives.cluster.umap_start import umap_init
+
 MAP_POINTS = 3_000
 """Most segments drawn on the topic map."""
 MIN_PER_CLUSTER = 20
@@ -48,14 +50,14 @@ def layout_2d(reduced: NDArray[np.float32], seed: int) -> NDArray[np.float32]:
     n = len(reduced)
     if n < MIN_LAYOUT_POINTS:
         return np.zeros((n, 2), dtype=np.float32)
-    from narratives.cluster.seeded_umap import SeededUMAP
+    from umap import UMAP
 
-    reducer = SeededUMAP(
+    reducer = UMAP(
         n_neighbors=min(15, n - 1),
         n_components=2,
         min_dist=0.1,
         random_state=seed,
         n_jobs=1,  # what random_state forces anyway; saying so avoids UMAP's warning
-        init="spectral" if n > 20 else "random",
+        init=umap_init(reduced, 2) if n > 20 else "random",  # both reproducible
     )
     return np.nan_to_num(reducer.fit_transform(reduced)).astype(np.float32)
