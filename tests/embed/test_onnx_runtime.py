@@ -107,6 +107,8 @@ def test_int8_runs_one_text_per_pass_and_is_batch_invariant(
     assert int8.model_file.name == "model-int8.onnx" and int8.batch_size == 1
     assert np.array_equal(np.vstack([int8.embed([text]) for text in TEXTS]), batch)
     assert np.sum(batch * onnx_embedder.embed(TEXTS), axis=1).min() > 0.9
+    side_by_side = OnnxEmbedder(packaged_model, onnx_cache, int8=True, threads=3)
+    assert np.array_equal(side_by_side.embed(TEXTS * 5), np.vstack([batch] * 5))  # passes run at once, same bits
 
 
 def test_every_measured_runtime_is_offered_and_int8_is_the_default() -> None:

@@ -14,6 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+COMPILED_PACKAGES = ("umap", "pynndescent")
+"""UMAP and the nearest-neighbour search it runs (pynndescent): measured on 20,000 sentence vectors,
+compiling the low-memory NN-descent took 36 of the 37 s of the search."""
+
 _enabled: set[Path] = set()
 
 
@@ -38,7 +42,8 @@ def cache_umap_compilation(directory: Path) -> bool:
         return True
     try:
         import numba.core.config as numba_config
-        import umap.umap_  # noqa: F401  (imports the modules whose functions are compiled)
+        import pynndescent  # noqa: F401  (imports the modules whose functions are compiled)
+        import umap.umap_  # noqa: F401
         from numba.core.caching import NullCache
         from numba.core.dispatcher import Dispatcher
 
@@ -47,7 +52,7 @@ def cache_umap_compilation(directory: Path) -> bool:
         setattr(numba_config, "CACHE_DIR", str(directory))  # noqa: B010  (numba's config is untyped)
         try:
             for name, module in list(sys.modules.items()):
-                if name != "umap" and not name.startswith("umap."):
+                if name.split(".")[0] not in COMPILED_PACKAGES:
                     continue
                 for value in list(vars(module).values()):
                     if isinstance(value, Dispatcher) and isinstance(getattr(value, "_cache", None), NullCache):

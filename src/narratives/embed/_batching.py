@@ -3,11 +3,17 @@
 A text's vector must not depend on the texts embedded with it. Every forward pass
 therefore has one shape: ``batch_size`` texts of one token length, so nothing is
 padded; a short batch is filled with copies of its last text, whose rows are dropped.
+
+Batches can run on several threads at once (``workers``), for a runtime whose forward
+pass releases the GIL and is cheap to run side by side (onnxruntime's int8 graph, one
+text per pass: two 1-thread passes at once embedded 1.7× as many sentences per second
+on 2 cores as one 2-thread pass, with identical vectors).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -41,21 +47,35 @@ def filled(batch: Sequence[int], batch_size: int) -> list[int]:
 
 def embed_in_fixed_shapes(
     lengths: Sequence[int], batch_size: int, dimension: int, forward: Callable[[list[int]], Vectors],
-    *, progress: bool = False,
+    *, progress: bool = False, workers: int = 1,
 ) -> Vectors:
     """One row per text: ``forward`` gets the indices of exactly ``batch_size`` texts of one token
-    length (``lengths`` gives each text's) and returns their vectors; the filler rows are dropped."""
+    length (``lengths`` gives each text's) and returns their vectors; the filler rows are dropped.
+
+    With ``workers`` > 1, that many batches run at once on threads (``forward`` must be safe to
+    call from several threads); the rows do not depend on it. On Ctrl-C the batches finished
+    so far are kept (:class:`PartialEmbedding`) and the queued ones are cancelled.
+    """
     groups = fixed_shape_batches(lengths, batch_size)
     out = np.empty((len(lengths), dimension), dtype=np.float32)
     done: list[int] = []
+
+    def run(batch: list[int]) -> Vectors:
+        return forward(filled(batch, batch_size))[: len(batch)]
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="embed") if workers > 1 else None
+    results: Iterator[Vectors] = pool.map(run, groups) if pool else map(run, groups)
     try:
         with progress_bar(progress, len(lengths), len(groups)) as advance:
-            for batch in groups:
-                out[batch] = forward(filled(batch, batch_size))[: len(batch)]
+            for batch, vectors in zip(groups, results, strict=True):
+                out[batch] = vectors
                 done.extend(batch)
                 advance()
     except KeyboardInterrupt:
         raise PartialEmbedding(np.asarray(done, dtype=np.intp), out[done]) from None
+    finally:
+        if pool:
+            pool.shutdown(wait=True, cancel_futures=True)
     return out
 
 
