@@ -73,8 +73,9 @@ class EmbedConfig(_Strict):
 
     Each runtime's vectors are cached under its own identity, never mixed."""
     threads: int | None = Field(default=None, ge=1)
-    """onnxruntime threads (``onnx``, ``onnx-int8``); default: every CPU this process may use.
-    Vectors do not depend on it (1 and 2 threads gave identical bits)."""
+    """CPUs the ONNX runtimes use; default: every CPU this process may use. ``onnx`` gives them to
+    onnxruntime's batches, ``onnx-int8`` runs that many one-text passes side by side. Vectors do not
+    depend on it (1, 2 and 3 gave identical bits)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -177,3 +177,17 @@ def test_page_shows_calibrated_scores_as_a_threshold_table_and_what_changed(demo
     assert "an upper bound for the rest of the corpus" in page
     assert "<b>212 of 1,107</b> coded segments changed theme (30 more changed only subtheme)" in page
     assert "<code>results/run-1</code>" in page
+
+
+def test_a_codebook_without_subthemes_gets_no_empty_subtheme_chart(demo_run):
+    _, out = demo_run
+    tables = load_run(out).report_tables()
+    flat = dataclasses.replace(
+        tables,
+        codebook=dataclasses.replace(
+            tables.codebook, entries=tuple(t for t in tables.codebook.entries if t.parent is None)
+        ),
+        segments=tables.segments.assign(subtheme=""),
+    )
+    keys = [c.key for c in build_charts(flat)]
+    assert "subthemes" not in keys and "themes" in keys

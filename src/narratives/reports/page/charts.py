@@ -121,15 +121,18 @@ def theme_chart(tables: ReportTables) -> BarChart:
     )
 
 
-def subtheme_chart(tables: ReportTables) -> BarChart:
-    """Coded segments per subtheme, grouped under their theme in codebook order."""
+def subtheme_chart(tables: ReportTables) -> BarChart | None:
+    """Coded segments per subtheme, grouped under their theme in codebook order; ``None`` when the
+    codebook has no subthemes (an empty chart would only be an empty box on the page)."""
     rows = frequencies(tables)
     rows = rows[rows["level"] == "subtheme"]
+    if rows.empty:
+        return None
     order = {t.id: i for i, t in enumerate(tables.codebook.themes)}
     rows = rows.assign(_order=rows["theme"].map(order)).sort_values(
         ["_order", "segments"], ascending=[True, False], kind="stable"
     )
-    total = int(rows["group_segments"].iloc[0]) if len(rows) else 0
+    total = int(rows["group_segments"].iloc[0])
     return BarChart(
         key="subthemes",
         title="Subtheme frequencies",

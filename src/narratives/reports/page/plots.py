@@ -37,6 +37,8 @@ class Plots:
         tables = self.report_tables()
         if by is None:
             chart = charts.theme_chart(tables) if level == "theme" else charts.subtheme_chart(tables)
+            if chart is None:
+                raise ConfigError("this run's codebook has no subthemes; plot level='theme' instead")
             return bar_figure(chart)
         if level != "theme":
             raise ConfigError("by= breaks down themes only; call plot_theme_frequencies(level='subtheme') alone")
