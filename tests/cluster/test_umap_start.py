@@ -48,4 +48,6 @@ def test_flat_components_fall_back_to_umaps_seeded_random_start() -> None:
     assert np.array_equal(pca_start(np.ones((30, 8), dtype=np.float32), 5), np.zeros((30, 5), dtype=np.float32))
     assert umap_init(np.ones((30, 8), dtype=np.float32), 5) == "random"
     assert umap_init(_vectors(50, 3), 5) == "random"  # fewer dimensions than components
+    with pytest.raises(ValueError, match="no 5 principal components"):
+        pca_start(_vectors(50, 3), 5)
     assert isinstance(umap_init(_vectors(50, 8), 5), np.ndarray)

@@ -30,18 +30,20 @@ START_SCALE = 10.0
 
 
 def pca_start(vectors: NDArray[np.floating], n_components: int) -> NDArray[np.float32]:
-    """The start for UMAP's ``init``: the first ``n_components`` principal components of ``vectors``."""
+    """The start for UMAP's ``init``: the first ``n_components`` principal components of ``vectors``.
+
+    Raises:
+        ValueError: ``vectors`` has fewer dimensions than ``n_components``.
+    """
     data = np.asarray(vectors, dtype=np.float64)
-    n, dims = data.shape
+    if data.shape[1] < n_components:
+        raise ValueError(f"{data.shape[1]}-d vectors have no {n_components} principal components")
     centred = data - data.mean(axis=0)
     _, axes = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues, unit eigenvectors
-    take = min(n_components, dims)
-    leading = axes[:, ::-1][:, :take]
+    leading = axes[:, ::-1][:, :n_components]
     largest = np.argmax(np.abs(leading), axis=0)
-    leading *= np.sign(leading[largest, np.arange(take)])  # one sign per component, whatever the solver gave
+    leading *= np.sign(leading[largest, np.arange(n_components)])  # one sign per component, whatever the solver gave
     start = centred @ leading
-    if take < n_components:  # fewer dimensions than components asked for
-        start = np.hstack([start, np.zeros((n, n_components - take))])
     extent = float(np.abs(start).max())
     if extent > 0:
         start *= START_SCALE / extent
@@ -51,7 +53,9 @@ def pca_start(vectors: NDArray[np.floating], n_components: int) -> NDArray[np.fl
 def umap_init(vectors: NDArray[np.floating], n_components: int) -> NDArray[np.float32] | Literal["random"]:
     """UMAP's ``init``: :func:`pca_start`, or UMAP's seeded random start when a component is flat
     (identical vectors, or fewer dimensions than components), which UMAP cannot rescale."""
+    if len(vectors) == 0 or np.shape(vectors)[1] < n_components:
+        return "random"
     start = pca_start(vectors, n_components)
-    if len(start) == 0 or (np.ptp(start, axis=0) == 0).any():
+    if (np.ptp(start, axis=0) == 0).any():
         return "random"
     return start
