@@ -54,7 +54,8 @@ USABILITY = SHARED / "benchmarks" / "usability-think-aloud"
 NOTES_FILE = ROOT / "benchmarks" / "scale" / "NOTES.md"
 MACHINE_CACHES = ("onnx", "numba")
 """Cache folders that depend on the installation, not on any corpus: the model's ONNX export and
-UMAP's compiled code. Made by the first run on a machine, in the user-wide cache, then reused."""
+UMAP's and pynndescent's compiled code. Made by the first run on a machine, in the user-wide cache,
+then reused."""
 RUNS = ("cold", "new corpus", "warm", "rerun", "cached")
 
 

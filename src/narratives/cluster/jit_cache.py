@@ -20,7 +20,8 @@ COMPILED_PACKAGES = ("umap", "pynndescent")
 compiling the low-memory NN-descent took 36 of the 37 s of the search, 15 s once cached. (Two of its
 functions close over the distance function and cannot be cached; numba's warning that says so is
 silenced, as there is nothing a user could do about it.)"""
-UNCACHEABLE_WARNING = r"Cannot cache compiled function \"nn_descent"
+UNCACHEABLE_WARNING = 'Cannot cache compiled function "nn_descent'
+"""The start of numba's warning for ``nn_descent`` and ``nn_descent_internal`` (a regex prefix)."""
 
 _enabled: set[Path] = set()
 

@@ -142,9 +142,10 @@ class OnnxEmbedder:
         return self._session is not None
 
     @property
-    def _session_threads(self) -> int:
-        """onnxruntime's intra-op threads: all of them for fp32's batches, one per int8 pass."""
-        return 1 if self.int8 else self.threads
+    def _thread_split(self) -> tuple[int, int]:
+        """How ``threads`` are used: (onnxruntime intra-op threads, passes run at once). fp32 gives
+        them all to one batch at a time; int8 runs one pass per thread, each on one intra-op thread."""
+        return (1, self.threads) if self.int8 else (self.threads, 1)
 
     def _load_tokenizer(self) -> Any:
         from tokenizers import Tokenizer
@@ -196,12 +197,12 @@ class OnnxEmbedder:
         if not self.model_file.is_file():
             self._export(tokenizer)
         try:
-            session = open_session(self.model_file, threads=self._session_threads)
+            session = open_session(self.model_file, threads=self._thread_split[0])
         except Exception as exc:  # onnxruntime raises its own types; a damaged file is re-exported once
             self.model_file.unlink(missing_ok=True)
             self._export(tokenizer)
             try:
-                session = open_session(self.model_file, threads=self._session_threads)
+                session = open_session(self.model_file, threads=self._thread_split[0])
             except Exception as again:
                 raise ModelError(f"onnxruntime cannot load {self.model_file}: {exc}; then {again}") from again
         self._input_names = [node.name for node in session.get_inputs()]
@@ -238,9 +239,8 @@ class OnnxEmbedder:
             return pool(session.run(None, feed)[0], mask, layout)
 
         lengths = [len(e.ids) for e in encodings]
-        workers = self.threads if self.int8 else 1
         return embed_in_fixed_shapes(
-            lengths, self.batch_size, layout.dimension, forward, progress=progress, workers=workers
+            lengths, self.batch_size, layout.dimension, forward, progress=progress, workers=self._thread_split[1]
         )
 
     def describe(self) -> dict[str, Any]:
