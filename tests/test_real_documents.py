@@ -28,7 +28,8 @@ def test_real_documents_give_readable_balanced_topics(real_corpus: Path, cache_d
     labels = result.clusters[coded]
     sizes = Counter(int(c) for c in labels if c >= 0)
     assert len(sizes) >= 5
-    assert max(sizes.values()) / len(labels) < 0.35  # measured 9-34% over seeds 42-44; stock: 86%
+    # measured 8-36% over seeds 42-49 (7-35% with umap-learn's own neighbour search); stock: 86%
+    assert max(sizes.values()) / len(labels) < 0.4
     names = [t.label for t in result.topics if t.cluster >= 0]
     assert not [n for n in names if JUNK.search(n)], names
     texts = {d.doc_id: d.text for d in result.corpus.documents}

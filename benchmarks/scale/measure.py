@@ -84,9 +84,10 @@ def document_quality(frame: Any) -> dict[str, float | None]:
     """:func:`quality` of one topic per document: the topic most of its coded segments are in
     (outliers left out; ties to the lower topic; -1 when none of them has a topic)."""
     coded = frame[(frame["status"] == "coded") & (frame["cluster"] >= 0)]
-    top = coded.groupby("doc_id")["cluster"].agg(lambda c: int(c.value_counts().sort_index().idxmax()))
+    counts = coded.groupby(["doc_id", "cluster"]).size().reset_index(name="n")
+    top = counts.sort_values(["doc_id", "n", "cluster"], ascending=[True, False, True]).drop_duplicates("doc_id")
     docs = frame.drop_duplicates("doc_id")
-    labels = np.array([int(top.get(d, -1)) for d in docs["doc_id"]], dtype=np.int64)
+    labels = docs["doc_id"].map(top.set_index("doc_id")["cluster"]).fillna(-1).to_numpy(dtype=np.int64)
     return quality(labels, _gold(docs))
 
 

@@ -69,7 +69,7 @@ def analyse(
     from narratives.backends import LocalBackend
     from narratives.cluster import build_clusterer
     from narratives.cluster.cache import ClusterCache, cluster_key
-    from narratives.cluster.jit_cache import cache_umap_compilation
+    from narratives.cluster.jit_cache import cache_compiled_code
     from narratives.cluster.neighbours import with_context
     from narratives.embed import build_embedder
     from narratives.embed.on_backend import on_backend
@@ -123,7 +123,7 @@ def analyse(
             clustered = cached
             notes.append("topics reused from the cluster cache: same vectors, texts and cluster settings")
         else:
-            cache_umap_compilation(cache_dir / "numba")
+            cache_compiled_code(cache_dir / "numba")
             clusterer = build_clusterer(config.cluster, config.seed)
             clustered = clusterer.fit(texts, context, ids, mapper=backend.map)
             clusters_cache.put(key, clustered)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from narratives.cluster.keywords import build_vectorizer, clean_for_keywords, distinct_keywords, make_label
@@ -61,3 +62,40 @@ def test_adaptive_sizes_follow_the_documented_formula() -> None:
     assert small.min_samples == MIN_SEGMENTS - 1
     assert choose_sizes(500, ClusterConfig(min_cluster_size=20, min_samples=4)).min_cluster_size == 20
     assert [keyword_min_df(n) for n in (20, 500, 5000)] == [1, 2, 5]
+
+
+def test_topic_keywords_score_as_bertopic_does() -> None:
+    """Our c-TF-IDF (which spares a run importing bertopic, and with it torch) ranks every topic's
+    words with BERTopic's own scores; only the order of words with equal scores may differ."""
+    bertopic = pytest.importorskip("bertopic")
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    from narratives.cluster.keywords import topic_keywords
+
+    rng = np.random.default_rng(0)
+    words = ["salary", "school fees", "pension", "exam", "licence", "visa", "mother", "duty", "return", "rota",
+             "night shifts", "respect", "training", "equipment", "drugs"]
+    texts = [" ".join(rng.choice(words, size=rng.integers(3, 9))) for _ in range(300)]
+    labels = rng.integers(-1, 5, size=300)
+    labels = np.where(labels >= 0, labels, -1)
+    cleaned = [clean_for_keywords(t) for t in texts]
+    ours = topic_keywords(cleaned, labels.tolist(), build_vectorizer(cleaned, (), 2), 10)
+
+    model = bertopic.BERTopic(embedding_model=None, umap_model=BaseDimensionalityReduction(),
+                              hdbscan_model=BaseCluster(), vectorizer_model=build_vectorizer(cleaned, (), 2),
+                              ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True), top_n_words=10,
+                              language="multilingual", verbose=False)
+    predictions, _ = model.fit_transform(cleaned, embeddings=np.zeros((300, 2)), y=labels.tolist())
+    theirs = model.get_topics()
+    # BERTopic renumbers topics by size, as the clusterer does before it asks for keywords
+    mapping = {int(old): int(new) for old, new in zip(labels, predictions, strict=True)}
+    assert set(mapping.values()) == set(theirs)
+    for old, new in mapping.items():
+        scored = [(w, s) for w, s in theirs[new] if w and s > 0]
+        assert sorted(ours[old]) == sorted(w for w, _ in scored), old
+        ranks = {w: i for i, w in enumerate(ours[old])}
+        their_scores = dict(scored)
+        ordered = [their_scores[w] for w in sorted(ranks, key=ranks.get)]
+        assert ordered == sorted(ordered, reverse=True)  # our order is by BERTopic's scores

@@ -164,3 +164,26 @@ def test_fully_cached_run_never_loads_the_model(tmp_path: Path, packaged_model: 
     assert embedder.embed([]).shape == (0, 384)
     assert not inner.loaded
     assert embedder.describe()["identity"] == inner.identity
+
+
+def test_a_cache_written_by_the_earlier_schema_is_converted_and_kept(tmp_path: Path, fake_embedder: type) -> None:
+    """A user's cache from before schema 2 still serves its vectors: nothing is embedded again."""
+    import sqlite3
+
+    first = CachedEmbedder(fake_embedder(), EmbeddingCache(tmp_path)).embed(TEXTS)
+    path = tmp_path / "embeddings.sqlite3"
+    with sqlite3.connect(path) as conn:  # rewrite it as version 1 wrote it
+        rows = conn.execute("SELECT model, text_sha256, dim, vector FROM embeddings").fetchall()
+        conn.execute("DROP TABLE embeddings")
+        conn.execute("CREATE TABLE embeddings (model TEXT NOT NULL, text_sha256 BLOB NOT NULL, dim INTEGER NOT NULL, "
+                     "vector BLOB NOT NULL, PRIMARY KEY (model, text_sha256)) WITHOUT ROWID")
+        conn.executemany("INSERT INTO embeddings VALUES (?, ?, ?, ?)", rows)
+        conn.execute("PRAGMA user_version=1")
+    inner = fake_embedder()
+    embedder = CachedEmbedder(inner, EmbeddingCache(tmp_path))
+    assert np.array_equal(embedder.embed(TEXTS), first)
+    assert inner.embedded == 0
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        table = conn.execute("SELECT sql FROM sqlite_master WHERE name='embeddings'").fetchone()[0]
+        assert "WITHOUT ROWID" not in table

@@ -74,8 +74,8 @@ def test_a_full_disk_under_the_compiled_code_cache_does_not_stop_clustering(tmp_
         script = f"""
 import numpy as np
 from pathlib import Path
-from narratives.cluster.jit_cache import cache_umap_compilation
-assert cache_umap_compilation(Path({str(disk / "numba")!r}))
+from narratives.cluster.jit_cache import cache_compiled_code
+assert cache_compiled_code(Path({str(disk / "numba")!r}))
 import umap
 points = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
 print(umap.UMAP(n_neighbors=10, n_components=2, random_state=1).fit_transform(points).shape)

@@ -1,36 +1,34 @@
-"""BERTopic on pre-computed embeddings: UMAP + HDBSCAN, sized from the corpus, seeded.
+"""BERTopic's steps on pre-computed embeddings: UMAP, HDBSCAN, c-TF-IDF; sized from the corpus, seeded.
 
 The stages run explicitly so each can be measured and guarded:
 
 1. fewer than :data:`~narratives.cluster.sizing.MIN_SEGMENTS` segments: nothing is
    clustered, every segment is ``-1`` and a note says why;
-2. UMAP (cosine, ``random_state=seed``, started from the vectors' principal components,
-   :mod:`narratives.cluster.umap_start`; sizes clamped to the corpus) reduces the embeddings;
-   above ``cluster.fit_sample`` segments it is fitted on a seeded sample, and the rest are
-   placed afterwards (:mod:`narratives.cluster.placement`);
+2. UMAP (cosine, seeded, started from the vectors' principal components,
+   :mod:`narratives.cluster.umap_start`; sizes clamped to the corpus) reduces the embeddings.
+   It is umap-learn's graph and schedule with matrix-product neighbours and a row-parallel
+   optimisation (:mod:`narratives.cluster.reduction`), so a seeded run uses every core and
+   gives the same map with any number of threads. Above ``cluster.fit_sample`` segments it is
+   fitted on a seeded sample, and the rest are placed afterwards (:mod:`narratives.cluster.placement`);
 3. HDBSCAN clusters them with "eom" selection, re-selecting with "leaf" when one cluster
    swallows more than half the corpus (see :mod:`narratives.cluster.sizing`);
    if HDBSCAN finds no cluster, every segment is ``-1`` with a note; no clusters are
    forced with k-means, because invented topics would look as sure as real ones;
-4. BERTopic, with null reduction and clustering components and our labels as ``y``
-   ("manual topic modelling"), computes the c-TF-IDF keywords with a cleaned,
-   stop-worded vocabulary and ``reduce_frequent_words=True``;
+4. keywords are BERTopic's c-TF-IDF (:func:`narratives.cluster.keywords.topic_keywords`,
+   tested against BERTopic's own scores) over a cleaned, stop-worded vocabulary with
+   ``reduce_frequent_words``; importing BERTopic for it cost 6.7 s (it loads torch);
 5. a seeded sample of at most 3,000 segments is laid out in 2-D for the report's topic
    map (:mod:`narratives.cluster.layout`).
 
-KeyBERTInspired and MaximalMarginalRelevance are not used: both embed candidate words
-with ``embedding_model``, which is ``None`` here (MMR warns and does nothing; KeyBERT
-fails). Outliers stay ``-1``: reassigning them by embedding similarity inflates the
+Outliers stay ``-1``: reassigning them by embedding similarity inflates the
 largest topics with sentences that fit none, and the aligner scores every segment anyway.
 
-Heavy libraries (bertopic, umap, hdbscan, scikit-learn) are imported inside :meth:`fit`.
+Heavy libraries (umap, hdbscan, scikit-learn) are imported inside :meth:`fit`.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,11 +36,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from narratives.backends import Mapper, batches, local_map
-from narratives.cluster.keywords import build_vectorizer, clean_for_keywords, distinct_keywords, make_label
+from narratives.cluster.keywords import (
+    build_vectorizer,
+    clean_for_keywords,
+    distinct_keywords,
+    make_label,
+    topic_keywords,
+)
 from narratives.cluster.layout import layout_2d, map_sample
 from narratives.cluster.placement import PLACE_CHUNK, FittedMap, fit_rows, place
+from narratives.cluster.reduction import Reduction, fit_reduction
 from narratives.cluster.sizing import MAX_CLUSTER_SHARE, MIN_SEGMENTS, ClusterSizes, choose_sizes, keyword_min_df
-from narratives.cluster.umap_start import umap_init
 from narratives.config import ClusterConfig
 from narratives.models import Topic
 from narratives.types import ClusterResult, Vectors
@@ -61,8 +65,8 @@ class BERTopicClusterer:
     """Clusters segment embeddings into candidate topics with readable keyword labels.
 
     ``__init__`` only stores its arguments; after :meth:`fit` the fitted parts are kept as
-    ``sizes_``, ``selection_`` ("eom" or "leaf"), ``reduced_`` (UMAP output) and
-    ``topic_model_`` (the BERTopic model, ``None`` when nothing was clustered).
+    ``sizes_``, ``selection_`` ("eom" or "leaf"), ``reduced_`` (the reduced vectors of every
+    segment) and ``timings_`` (seconds per step).
     """
 
     def __init__(self, config: ClusterConfig, seed: int) -> None:
@@ -92,7 +96,6 @@ class BERTopicClusterer:
         self.sizes_: ClusterSizes | None = None
         self.selection_: str | None = None
         self.reduced_: NDArray[np.float32] | None = None
-        self.topic_model_: Any = None
         self.timings_: dict[str, float] = {}
         if n < MIN_SEGMENTS:
             note = f"too few segments to cluster (n={n}); every segment is left unclustered"
@@ -136,7 +139,7 @@ class BERTopicClusterer:
             return _all_outliers(n, tuple(notes))
 
         started = time.perf_counter()
-        labels, keywords = self._describe(texts, vectors, labels)
+        labels, keywords = self._describe(texts, labels)
         topics = _topics(labels, keywords, vectors, ids, self.config.top_n_words)
         self.timings_["keywords"] = time.perf_counter() - started
         outliers = int((labels == -1).sum())
@@ -171,20 +174,10 @@ class BERTopicClusterer:
         self.timings_["place"] = time.perf_counter() - started
         return reduced, labels
 
-    def _reduce(self, vectors: Vectors, sizes: ClusterSizes) -> tuple[Any, NDArray[np.float32]]:
-        from umap import UMAP
-
-        reducer = UMAP(
-            n_neighbors=sizes.n_neighbors,
-            n_components=sizes.n_components,
-            min_dist=0.0,
-            metric="cosine",
-            random_state=self.seed,
-            n_jobs=1,  # what random_state forces anyway; saying so avoids UMAP's warning
-            low_memory=sizes.low_memory,
-            init=umap_init(vectors, sizes.n_components),  # reproducible, unlike the spectral start
-        )
-        return reducer, np.nan_to_num(reducer.fit_transform(vectors)).astype(np.float32)
+    def _reduce(self, vectors: Vectors, sizes: ClusterSizes) -> tuple[Reduction, NDArray[np.float32]]:
+        reduction, reduced = fit_reduction(vectors, n_neighbors=sizes.n_neighbors, n_components=sizes.n_components,
+                                           min_dist=0.0, seed=self.seed)
+        return reduction, np.nan_to_num(reduced).astype(np.float32)
 
     def _cluster(self, reduced: NDArray[np.float32], sizes: ClusterSizes) -> tuple[Any, Labels, str, str]:
         """The fitted HDBSCAN, its labels, the selection method used, and a note when it fell back to "leaf"."""
@@ -210,42 +203,17 @@ class BERTopicClusterer:
         return (*run("leaf"), "leaf", note)
 
     def _describe(
-        self, texts: Sequence[str], vectors: Vectors, labels: Labels
+        self, texts: Sequence[str], labels: Labels
     ) -> tuple[Labels, dict[int, tuple[str, ...]]]:
         """Labels renumbered by size (0 = largest, -1 kept) and ranked keywords per label."""
+        labels = _renumber_by_size(labels)
         cleaned = [clean_for_keywords(text) for text in texts]
         try:
             vectorizer = build_vectorizer(cleaned, self.config.extra_stop_words, keyword_min_df(len(texts)))
         except ValueError:
-            return _renumber_by_size(labels), {}
-
-        with warnings.catch_warnings():  # bertopic sets process-wide filters at import; undo them
-            from bertopic import BERTopic
-            from bertopic.cluster import BaseCluster
-            from bertopic.dimensionality import BaseDimensionalityReduction
-            from bertopic.vectorizers import ClassTfidfTransformer
-
-        model = BERTopic(
-            embedding_model=None,
-            umap_model=BaseDimensionalityReduction(),
-            hdbscan_model=BaseCluster(),
-            vectorizer_model=vectorizer,
-            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-            top_n_words=max(self.config.top_n_words * 2, 10),
-            calculate_probabilities=False,
-            verbose=False,
-            # "english" makes BERTopic strip every character outside A-Za-z0-9 before c-TF-IDF, so
-            # words in Urdu script or with accents in our vocabulary would never be counted
-            # (division by zero, then a crash). Our own cleaning has already run.
-            language="multilingual",
-        )
-        predictions, _ = model.fit_transform(cleaned, embeddings=vectors, y=labels.tolist())
-        self.topic_model_ = model
-        keywords = {
-            int(topic): tuple(word for word, score in words if word and score > 0)
-            for topic, words in model.get_topics().items()
-        }
-        return np.asarray(predictions, dtype=np.int64), keywords
+            return labels, {}
+        top_n = max(self.config.top_n_words * 2, 10)
+        return labels, topic_keywords(cleaned, labels.tolist(), vectorizer, top_n)
 
 
 def _largest_share(labels: Labels) -> float:
@@ -257,10 +225,15 @@ def _largest_share(labels: Labels) -> float:
 
 def _renumber_by_size(labels: Labels) -> Labels:
     """0 for the largest cluster, 1 for the next (ties by old label); -1 stays -1."""
-    counts = Counter(int(x) for x in labels if x >= 0)
-    order = sorted(counts, key=lambda label: (-counts[label], label))
-    mapping = {old: new for new, old in enumerate(order)}
-    return np.asarray([mapping.get(int(x), -1) for x in labels], dtype=np.int64)
+    clustered = labels[labels >= 0]
+    if clustered.size == 0:
+        return labels.astype(np.int64, copy=True)
+    counts = np.bincount(clustered)
+    present = np.flatnonzero(counts)
+    order = present[np.lexsort((present, -counts[present]))]
+    mapping = np.full(counts.size, -1, dtype=np.int64)
+    mapping[order] = np.arange(order.size)
+    return np.where(labels >= 0, mapping[np.maximum(labels, 0)], -1).astype(np.int64)
 
 
 def _all_outliers(n: int, notes: tuple[str, ...]) -> ClusterResult:

@@ -1,7 +1,7 @@
 """Fitted topics kept on disk, so a re-run that changes only the codebook does not re-cluster.
 
 The key is a sha256 of everything the clusterer sees: the vectors (bytes), the texts and
-ids, the cluster settings, the seed and the package version. The same key can only give
+ids, the cluster settings, the seed, the package version and :data:`METHOD_VERSION`. The same key can only give
 the same topics, so reusing them changes no output. Entries live next to the embedding
 cache (``<cache_dir>/clusters/<key>.npz``); a missing file is a miss, a damaged one a miss with a
 note (see :mod:`narratives.npz_store`), never an error.
@@ -21,13 +21,17 @@ from narratives.models import Topic
 from narratives.npz_store import NpzStore
 from narratives.types import ClusterResult, Vectors
 
+METHOD_VERSION = 2
+"""Raised whenever a change to the clusterer changes its topics, so that topics cached by the
+earlier code are not reused (2: neighbours by matrix products, placement on every core)."""
+
 
 def cluster_key(vectors: Vectors, texts: Sequence[str], ids: Sequence[str], config: ClusterConfig, seed: int) -> str:
     """The hex sha256 naming one clustering's inputs and settings."""
     from narratives.about import __version__
 
     digest = hashlib.sha256()
-    digest.update(f"{__version__}|{seed}|{config.model_dump_json()}|{vectors.shape}|".encode())
+    digest.update(f"{__version__}|{METHOD_VERSION}|{seed}|{config.model_dump_json()}|{vectors.shape}|".encode())
     digest.update(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
     for text, segment_id in zip(texts, ids, strict=True):
         digest.update(segment_id.encode("utf-8", "surrogatepass") + b"\0")

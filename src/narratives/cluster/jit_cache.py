@@ -1,27 +1,23 @@
-"""Keep UMAP's compiled code between runs.
+"""Keep the topic map's compiled code between runs.
 
-UMAP compiles its numba functions on first use in every process, about 10 seconds on
-2 cores, and does not ask numba to cache most of them. :func:`cache_umap_compilation`
-turns numba's own on-disk cache on for them, in ``<cache_dir>/numba``, so only the first
-clustering on a machine pays. The machine code is the same either way, so are the
-results; numba keys each entry by the source file, the signature and the CPU, and
+UMAP's functions and our own loops (:mod:`narratives.cluster.kernels`) are compiled by numba
+on first use in every process, about 10 seconds on 2 cores, and UMAP does not ask numba to
+cache most of them. :func:`cache_compiled_code` turns numba's own on-disk cache on for them,
+in ``<cache_dir>/numba``, so only the first clustering on a machine pays. The machine code is
+the same either way, so are the results; numba keys each entry by the source file, the signature and the CPU, and
 recompiles when any of them changes (a UMAP upgrade, another machine).
 """
 
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
-COMPILED_PACKAGES = ("umap", "pynndescent")
-"""UMAP and the nearest-neighbour search it runs (pynndescent): measured on 20,000 sentence vectors,
-compiling the low-memory NN-descent took 36 of the 37 s of the search, 15 s once cached. (Two of its
-functions close over the distance function and cannot be cached; numba's warning that says so is
-silenced, as there is nothing a user could do about it.)"""
-UNCACHEABLE_WARNING = 'Cannot cache compiled function "nn_descent'
-"""The start of numba's warning for ``nn_descent`` and ``nn_descent_internal`` (a regex prefix)."""
+COMPILED_MODULES = ("umap", "narratives.cluster.kernels")
+"""Modules (and their submodules) whose compiled functions are cached. pynndescent, which UMAP
+searches neighbours with, is not used (:mod:`narratives.cluster.knn`): two of its functions close
+over the distance function and cannot be cached, 12.5 s of compiling in every process."""
 
 _enabled: set[Path] = set()
 
@@ -40,24 +36,25 @@ def _tolerate_write_errors(cache: Any) -> None:
     cache.save_overload = save_or_skip
 
 
-def cache_umap_compilation(directory: Path) -> bool:
-    """Cache UMAP's compiled functions in ``directory``; ``False`` if that was not possible
+def cache_compiled_code(directory: Path) -> bool:
+    """Cache the topic map's compiled functions in ``directory``; ``False`` if that was not possible
     (the run then compiles as usual, only slower)."""
     if directory in _enabled:
         return True
     try:
         import numba.core.config as numba_config
-        import pynndescent  # noqa: F401  (imports the modules whose functions are compiled)
-        import umap.umap_  # noqa: F401
+        import umap.umap_  # noqa: F401  (imports the modules whose functions are compiled)
         from numba.core.caching import NullCache
         from numba.core.dispatcher import Dispatcher
+
+        import narratives.cluster.kernels  # noqa: F401
 
         directory.mkdir(parents=True, exist_ok=True)
         previous = getattr(numba_config, "CACHE_DIR", "")
         setattr(numba_config, "CACHE_DIR", str(directory))  # noqa: B010  (numba's config is untyped)
         try:
             for name, module in list(sys.modules.items()):
-                if name.split(".")[0] not in COMPILED_PACKAGES:
+                if not any(name == m or name.startswith(f"{m}.") for m in COMPILED_MODULES):
                     continue
                 for value in list(vars(module).values()):
                     if isinstance(value, Dispatcher) and isinstance(getattr(value, "_cache", None), NullCache):
@@ -65,9 +62,6 @@ def cache_umap_compilation(directory: Path) -> bool:
                         _tolerate_write_errors(getattr(value, "_cache"))  # noqa: B009  (private to numba)
         finally:
             setattr(numba_config, "CACHE_DIR", previous)  # noqa: B010
-        from numba.core.errors import NumbaWarning
-
-        warnings.filterwarnings("ignore", message=UNCACHEABLE_WARNING, category=NumbaWarning)
     except Exception:  # numba internals moved, or the folder is not writable
         return False
     _enabled.add(directory)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import CountVectorizer
@@ -186,3 +188,50 @@ def make_label(keywords: Sequence[str], max_terms: int = 4, max_chars: int = 48)
         if len(terms) == max_terms:
             break
     return " · ".join(terms)
+
+
+def class_tfidf(counts: Any) -> Any:
+    """BERTopic's c-TF-IDF with ``reduce_frequent_words=True``, for a (classes × terms) count matrix.
+
+    Each class's counts are L1-normalised and square-rooted, then weighted by
+    ``log(1 + A / f)``, where ``A`` is the average number of words per class (an integer, as in
+    BERTopic) and ``f`` a term's frequency over all classes. The same numbers as BERTopic's
+    ``ClassTfidfTransformer`` (``tests/cluster/test_cluster_keywords.py`` compares them), without
+    importing bertopic, which imports sentence-transformers and torch first (6.7 s here).
+    """
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    counts = sp.csr_matrix(counts, dtype=np.float64)
+    frequency = np.asarray(counts.sum(axis=0)).ravel()
+    average = int(counts.sum(axis=1).mean())
+    with np.errstate(divide="ignore"):
+        idf = np.log(average / frequency + 1)
+    weights = normalize(counts, axis=1, norm="l1", copy=True)
+    weights.data = np.sqrt(weights.data)
+    return weights @ sp.diags(idf, format="csr")
+
+
+def topic_keywords(
+    cleaned: Sequence[str], labels: Sequence[int], vectorizer: CountVectorizer, top_n: int
+) -> dict[int, tuple[str, ...]]:
+    """The ``top_n`` terms of each label by c-TF-IDF, best first (ties in vocabulary order).
+
+    As BERTopic's "manual topic modelling": the segments of each label (outliers included) are
+    joined into one document, counted with ``vectorizer``'s fixed vocabulary, and scored by
+    :func:`class_tfidf`. Terms scoring 0 are left out.
+    """
+    order = sorted(set(int(label) for label in labels))
+    members: dict[int, list[str]] = {label: [] for label in order}
+    for text, label in zip(cleaned, labels, strict=True):
+        members[int(label)].append(text)
+    joined = [" ".join(members[label]).replace("\n", " ").replace("\t", " ") or "emptydoc" for label in order]
+    scores = class_tfidf(vectorizer.fit_transform(joined)).tocsr()
+    words = vectorizer.get_feature_names_out()
+    keywords: dict[int, tuple[str, ...]] = {}
+    for row, label in enumerate(order):
+        start, end = scores.indptr[row], scores.indptr[row + 1]
+        terms, values = scores.indices[start:end], scores.data[start:end]
+        ranked = np.lexsort((terms, -values))
+        keywords[label] = tuple(str(words[terms[i]]) for i in ranked[:top_n] if values[i] > 0)
+    return keywords

@@ -8,20 +8,16 @@ space HDBSCAN clustered in), so clusters that are apart on the map are apart for
 clusterer too. Measured on the demo corpus (1,107 segments): 1.7 s; a 2-D PCA of the
 same vectors took 1 ms but drew most clusters on top of each other.
 
-UMAP is given the points' distance matrix (``metric="precomputed"``, computed by scipy).
-Below 4,096 points UMAP computes that matrix itself, through scikit-learn calling its
-numba distance once per pair from Python: 9 million calls and about 8 s for a
-3,000-point map (2 cores), of a layout that then took 2 s.
+The layout is :func:`narratives.cluster.reduction.fit_reduction` (UMAP's steps, euclidean,
+``min_dist=0.1``), whose exact neighbour search below 128 dimensions takes a few milliseconds
+here; umap-learn below 4,096 points computed the distance matrix one numba call per pair from
+Python, about 8 s for a 3,000-point map (2 cores).
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from numpy.typing import NDArray
-
-from narratives.cluster.umap_start import umap_init
 
 MAP_POINTS = 3_000
 """Most segments drawn on the topic map."""
@@ -57,19 +53,8 @@ def layout_2d(reduced: NDArray[np.float32], seed: int) -> NDArray[np.float32]:
     n = len(reduced)
     if n < MIN_LAYOUT_POINTS:
         return np.zeros((n, 2), dtype=np.float32)
-    from scipy.spatial.distance import pdist, squareform
-    from umap import UMAP
+    from narratives.cluster.reduction import fit_reduction
 
-    reducer = UMAP(
-        n_neighbors=min(15, n - 1),
-        n_components=2,
-        min_dist=0.1,
-        metric="precomputed",  # euclidean, from scipy (see the module's notes)
-        random_state=seed,
-        n_jobs=1,  # what random_state forces anyway; saying so avoids UMAP's warning
-        init=umap_init(reduced, 2) if n > 20 else "random",  # both reproducible
-    )
-    distances = squareform(pdist(np.asarray(reduced, dtype=np.float64), "euclidean"))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="using precomputed metric", category=UserWarning)
-        return np.nan_to_num(reducer.fit_transform(distances)).astype(np.float32)
+    _, xy = fit_reduction(reduced, n_neighbors=min(15, n - 1), n_components=2, min_dist=0.1, seed=seed,
+                          metric="euclidean")
+    return np.nan_to_num(xy).astype(np.float32)

@@ -2,13 +2,14 @@
 
 UMAP and HDBSCAN are fitted on at most ``cluster.fit_sample`` segments (a seeded random
 sample); the remaining segments are placed in chunks of :data:`PLACE_CHUNK` rows by
-UMAP's ``transform`` and HDBSCAN's ``approximate_predict``. Fitting on everything
+the map's :meth:`~narratives.cluster.reduction.Reduction.transform` (UMAP's) and
+HDBSCAN's ``approximate_predict``. Fitting on everything
 is what makes stock BERTopic slow and memory-hungry near a million documents: UMAP's
 neighbour graph and HDBSCAN's tree grow faster than the corpus, while placing a chunk
 costs the same however large the corpus is.
 
-Chunks are cut by position, never by how many workers there are, because UMAP's
-``transform`` optimises the chunk's points together: the same chunks give the same
+Chunks are cut by position, never by how many workers there are, because the
+transform optimises the chunk's points together: the same chunks give the same
 coordinates whether they are placed here, one after another, or on Ray workers
 (:mod:`narratives.backends`).
 """
@@ -21,16 +22,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from narratives.cluster.reduction import Reduction
 from narratives.types import Vectors
 
 PLACE_CHUNK = 10_000
-"""Segments placed per UMAP ``transform`` call (fixed, so results do not depend on workers)."""
+"""Segments placed per ``transform`` call (fixed, so results do not depend on workers)."""
 
 @dataclass(frozen=True)
 class FittedMap:
-    """A UMAP reducer and the HDBSCAN model fitted on its output (with prediction data)."""
+    """A fitted reduction and the HDBSCAN model fitted on its output (with prediction data)."""
 
-    reducer: Any
+    reducer: Reduction
     clusterer: Any
 
 

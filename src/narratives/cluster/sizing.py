@@ -28,10 +28,6 @@ MIN_SEGMENTS = 10
 MAX_CLUSTER_SHARE = 0.5
 """If "eom" puts more than this share of all segments in one cluster, use "leaf"."""
 
-LOW_MEMORY_ABOVE = 10_000
-"""UMAP's nearest-neighbour search switches to its low-memory mode above this many rows."""
-
-
 @dataclass(frozen=True, slots=True)
 class ClusterSizes:
     """The UMAP and HDBSCAN sizes one fit uses (recorded in the notes of the result)."""
@@ -40,7 +36,6 @@ class ClusterSizes:
     min_samples: int
     n_neighbors: int
     n_components: int
-    low_memory: bool
 
 
 def min_cluster_size_for(n: int) -> int:
@@ -70,7 +65,6 @@ def choose_sizes(n: int, config: ClusterConfig) -> ClusterSizes:
         min_samples=max(1, min(min_samples, n - 1)),
         n_neighbors=max(2, min(config.n_neighbors, n - 1)),
         n_components=max(2, min(config.n_components, n - 2)),
-        low_memory=n > LOW_MEMORY_ABOVE,
     )
 
 

@@ -25,7 +25,10 @@ from narratives.embed._texts import as_text_list
 from narratives.types import Embedder, Vectors
 
 CACHE_FILENAME = "embeddings.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: an ordinary (rowid) table. Version 1 was ``WITHOUT ROWID``, which SQLite advises against for
+rows this size (1.5 KB vectors): 4.7 KB of file per vector, and 3.4x the time to read 92,000 of
+them (1.7 s against 0.5 s). A version 1 file is converted in place when first opened."""
 CHUNK = 900
 """Keys per ``IN (...)`` query, below SQLite's historical 999-parameter limit."""
 STORE_EVERY = 16_384
@@ -38,8 +41,8 @@ CREATE TABLE IF NOT EXISTS embeddings (
     text_sha256 BLOB NOT NULL,
     dim INTEGER NOT NULL,
     vector BLOB NOT NULL,
-    PRIMARY KEY (model, text_sha256)
-) WITHOUT ROWID
+    UNIQUE (model, text_sha256)
+)
 """
 
 
@@ -57,6 +60,17 @@ class CacheWarning(UserWarning):
 def text_key(text: str) -> bytes:
     """The 32-byte sha256 of ``text`` (UTF-8; lone surrogates kept, not rejected)."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def _convert_from_version_1(conn: sqlite3.Connection) -> None:
+    """Copy a version 1 table into the version 2 one, in one transaction (all or nothing)."""
+    conn.execute("BEGIN")
+    conn.execute("ALTER TABLE embeddings RENAME TO embeddings_v1")
+    conn.execute(_SCHEMA)
+    conn.execute("INSERT INTO embeddings SELECT model, text_sha256, dim, vector FROM embeddings_v1")
+    conn.execute("DROP TABLE embeddings_v1")
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    conn.commit()
 
 
 class EmbeddingCache:
@@ -107,8 +121,10 @@ class EmbeddingCache:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
+            if version not in (0, 1, SCHEMA_VERSION):
                 raise sqlite3.DatabaseError(f"unknown cache schema version {version}")
+            if version == 1:
+                _convert_from_version_1(conn)
             conn.execute(_SCHEMA)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.commit()
