@@ -6,9 +6,9 @@ The stages run explicitly so each can be measured and guarded:
    clustered, every segment is ``-1`` and a note says why;
 2. UMAP (cosine, seeded, started from the vectors' principal components,
    :mod:`narratives.cluster.umap_start`; sizes clamped to the corpus) reduces the embeddings.
-   It is umap-learn's graph and schedule with matrix-product neighbours and a row-parallel
-   optimisation (:mod:`narratives.cluster.reduction`), so a seeded run uses every core and
-   gives the same map with any number of threads. Above ``cluster.fit_sample`` segments it is
+   It is umap-learn's graph and layout with neighbours found by matrix products and new
+   points placed on every core (:mod:`narratives.cluster.reduction`); the map is the same with
+   any number of threads. Above ``cluster.fit_sample`` segments it is
    fitted on a seeded sample, and the rest are placed afterwards (:mod:`narratives.cluster.placement`);
 3. HDBSCAN clusters them with "eom" selection, re-selecting with "leaf" when one cluster
    swallows more than half the corpus (see :mod:`narratives.cluster.sizing`);
