@@ -187,3 +187,4 @@ def test_a_cache_written_by_the_earlier_schema_is_converted_and_kept(tmp_path: P
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
         table = conn.execute("SELECT sql FROM sqlite_master WHERE name='embeddings'").fetchone()[0]
         assert "WITHOUT ROWID" not in table
+        assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0  # the old table's space is given back
