@@ -26,6 +26,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from narratives.cluster.umap_start import principal_axes
+
 Metric = Literal["cosine", "euclidean"]
 EXACT_UP_TO = 4_096
 """At most this many points are searched exactly (UMAP's own small-data limit)."""
@@ -59,7 +61,8 @@ class NeighbourIndex:
         norms = np.einsum("ij,ij->i", prepared, prepared).astype(np.float32)
         if prepared.shape[1] <= PROJECTED_DIMS or len(prepared) <= EXACT_UP_TO:
             return cls(prepared, None, prepared, metric, norms)
-        axes = _principal_axes(prepared, PROJECTED_DIMS)
+        centred = prepared.astype(np.float64) - prepared.mean(axis=0, dtype=np.float64)
+        axes = np.ascontiguousarray(principal_axes(centred, PROJECTED_DIMS), dtype=np.float32)
         return cls(prepared, axes, np.ascontiguousarray(prepared @ axes), metric, norms)
 
     def query(self, queries: NDArray[np.floating], k: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
@@ -77,27 +80,34 @@ class NeighbourIndex:
         wanted = _prepare(queries, self.metric)
         candidates = min(n_points, max(CANDIDATES, 4 * k))
         exact = candidates == n_points
+        axes = None if exact else self.axes  # None: every point is compared in the full space
+        searched = self.points if axes is None else self.projected
+        searched_norms = self.squared_norms if axes is None else np.einsum("ij,ij->i", searched, searched)
         indices = np.empty((len(wanted), k), dtype=np.int32)
         distances = np.empty((len(wanted), k), dtype=np.float32)
         for lo in range(0, len(wanted), QUERY_BLOCK):
             block = wanted[lo : lo + QUERY_BLOCK]
-            if self.axes is None or exact:
-                chosen = _best_per_row(self._scores(block, self.points), k)
+            if axes is None:
+                chosen = _best_per_row(self._scores(block, searched, searched_norms), k)
+                scores = self._candidate_scores(block, chosen)
             else:
-                rough = _best_per_row(self._scores(block @ self.axes, self.projected), candidates)
+                rough = _best_per_row(self._scores(block @ axes, searched, searched_norms), candidates)
                 fine = self._candidate_scores(block, rough)
-                chosen = np.take_along_axis(rough, _order(fine, rough)[:, :k], axis=1)
+                best = _order(fine, rough)[:, :k]
+                chosen = np.take_along_axis(rough, best, axis=1)
+                scores = np.take_along_axis(fine, best, axis=1)
             indices[lo : lo + len(block)] = chosen
-            distances[lo : lo + len(block)] = self._distances(block, chosen)
+            distances[lo : lo + len(block)] = self._distances(block, chosen, scores)
         return indices, distances
 
-    def _scores(self, queries: NDArray[np.float32], points: NDArray[np.float32]) -> NDArray[np.float32]:
+    def _scores(self, queries: NDArray[np.float32], points: NDArray[np.float32],
+                squared_norms: NDArray[np.float32]) -> NDArray[np.float32]:
         """Higher is nearer: the dot product (cosine), or ``2 q·p - |p|²`` (euclidean: minus the
         squared distance, less ``|q|²``, which is the same along a row)."""
         products = queries @ points.T
         if self.metric == "cosine":
             return products
-        return 2 * products - np.einsum("ij,ij->i", points, points)[None, :]
+        return 2 * products - squared_norms[None, :]
 
     def _candidate_scores(self, queries: NDArray[np.float32], rows: NDArray[np.int32]) -> NDArray[np.float32]:
         """:meth:`_scores` of each query's own candidate points, in the full space."""
@@ -106,12 +116,14 @@ class NeighbourIndex:
         return candidate_scores(queries, self.points, np.ascontiguousarray(rows), self.squared_norms,
                                 self.metric == "euclidean")
 
-    def _distances(self, queries: NDArray[np.float32], rows: NDArray[np.int32]) -> NDArray[np.float32]:
-        """Distances from each query to its chosen points, computed directly, so that a point's
-        distance to itself is 0 (UMAP takes the first non-zero distance as a point's own scale;
-        ``|q|² - 2q·p + |p|²`` left about 0.003 there in float32)."""
+    def _distances(self, queries: NDArray[np.float32], rows: NDArray[np.int32],
+                   scores: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Distances from each query to its chosen points (``rows``, whose :meth:`_candidate_scores`
+        are ``scores``), so that a point's distance to itself is 0 (UMAP takes the first non-zero
+        distance as a point's own scale; ``|q|² - 2q·p + |p|²`` left about 0.003 there in float32,
+        so euclidean distances are computed directly)."""
         if self.metric == "cosine":
-            gaps = 1 - self._candidate_scores(queries, rows)
+            gaps = 1 - scores
             return np.where(gaps < SAME_POINT, 0, gaps).astype(np.float32)
         differences = queries[:, None, :] - self.points[rows]
         return np.sqrt(np.einsum("ikj,ikj->ik", differences, differences)).astype(np.float32)
@@ -123,16 +135,6 @@ def _prepare(vectors: NDArray[np.floating], metric: Metric) -> NDArray[np.float3
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         rows = rows / np.maximum(norms, np.float32(1e-12))
     return rows
-
-
-def _principal_axes(points: NDArray[np.float32], count: int) -> NDArray[np.float32]:
-    """The ``count`` leading principal axes of ``points`` (columns), each with a fixed sign."""
-    centred = points.astype(np.float64) - points.mean(axis=0, dtype=np.float64)
-    _, axes = np.linalg.eigh(centred.T @ centred)
-    leading = axes[:, ::-1][:, :count]
-    largest = np.argmax(np.abs(leading), axis=0)
-    leading *= np.sign(leading[largest, np.arange(count)])
-    return np.ascontiguousarray(leading, dtype=np.float32)
 
 
 def _order(scores: NDArray[np.float32], indices: NDArray[np.int32]) -> NDArray[np.intp]:

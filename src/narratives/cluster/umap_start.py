@@ -29,6 +29,16 @@ START_DECIMALS = 4
 START_SCALE = 10.0
 
 
+def principal_axes(centred: NDArray[np.float64], count: int) -> NDArray[np.float64]:
+    """The ``count`` leading principal axes (columns) of the centred rows ``centred``, each with
+    one sign whatever the eigensolver gave: its largest entry positive."""
+    _, axes = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues, unit eigenvectors
+    leading = axes[:, ::-1][:, :count]
+    largest = np.argmax(np.abs(leading), axis=0)
+    leading *= np.sign(leading[largest, np.arange(count)])
+    return leading
+
+
 def pca_start(vectors: NDArray[np.floating], n_components: int) -> NDArray[np.float32]:
     """The start for UMAP's ``init``: the first ``n_components`` principal components of ``vectors``.
 
@@ -39,11 +49,7 @@ def pca_start(vectors: NDArray[np.floating], n_components: int) -> NDArray[np.fl
     if data.shape[1] < n_components:
         raise ValueError(f"{data.shape[1]}-d vectors have no {n_components} principal components")
     centred = data - data.mean(axis=0)
-    _, axes = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues, unit eigenvectors
-    leading = axes[:, ::-1][:, :n_components]
-    largest = np.argmax(np.abs(leading), axis=0)
-    leading *= np.sign(leading[largest, np.arange(n_components)])  # one sign per component, whatever the solver gave
-    start = centred @ leading
+    start = centred @ principal_axes(centred, n_components)
     extent = float(np.abs(start).max())
     if extent > 0:
         start *= START_SCALE / extent
