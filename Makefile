@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: install browser qda-tools ppi-reference demo test lint bench bench-options bench-align bench-learning clean-demo
+.PHONY: install browser strace qda-tools ppi-reference demo test lint bench bench-options bench-align bench-learning clean-demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ browser:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	      || echo "could not install chromium: the browser tests will be skipped"; \
 	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
+
+# tests/privacy runs the pipeline under strace to prove nothing leaves the machine (native code
+# included: onnxruntime, Ray's servers). Installed here when missing and apt-get can run as root.
+strace:
+	@command -v strace >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's strace for the network guard"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; } \
+	      || echo "could not install strace: the network guard tests will be skipped"; \
+	  else echo "strace is not installed and cannot be installed here: the network guard tests will be skipped"; fi; }
 
 # QualCoder (../shared/tools/qualcoder, a real QDA tool) is driven by tests/coders/test_qualcoder.py
 # in its own environment, so PyQt6 never enters the product's. Without it those tests skip with a reason.
@@ -71,7 +81,7 @@ demo: $(STAMP)
 	@echo
 	@echo "Read the report: $(DEMO_OUT)/report.html  (file://$(abspath $(DEMO_OUT))/report.html)"
 
-test: $(STAMP) browser qda-tools ppi-reference
+test: $(STAMP) browser strace qda-tools ppi-reference
 	$(PY) -m pytest
 
 # Speed (issue 17): 20 Newsgroups test posts, 100k sentences cold and warm, a codebook-only re-run at

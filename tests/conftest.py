@@ -1,13 +1,70 @@
-"""Shared fixtures. ``../shared`` is optional: tests that need it skip with a reason."""
+"""Shared fixtures. ``../shared`` is optional: tests that need it skip with a reason.
+
+Every test runs under a network guard (:func:`_no_traffic_beyond_loopback`): Python code that
+connects, sends or looks a name up anywhere but this machine fails the test. Native code is
+watched by ``tests/privacy``, which runs the whole pipeline under ``strace``.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+
+_LOCAL_NAMES = {"localhost", "ip6-localhost", "ip6-loopback", "", socket.gethostname().lower()}
+_attempts: list[str] = []
+
+
+def _beyond_loopback(host: Any) -> bool:
+    if host is None:
+        return False
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    host = str(host).strip("[]").lower()
+    if host in _LOCAL_NAMES:
+        return False
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return True  # a name to look up: the query itself leaves the machine
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_loopback or ip.is_unspecified)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """Python's audit hook: refuse a connection, datagram or name lookup beyond loopback."""
+    if event in ("socket.connect", "socket.sendto"):
+        address = args[1]
+        host = address[0] if isinstance(address, tuple) and address else None  # unix sockets: a path
+    elif event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr"):
+        host = args[0]
+    else:
+        return
+    if _beyond_loopback(host):
+        _attempts.append(f"{event} {args[1] if event.startswith('socket.c') or event == 'socket.sendto' else host}")
+        raise ConnectionRefusedError(f"the test suite's network guard refused {event} to {host!r}: "
+                                     "nothing may leave the machine")
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.fixture(autouse=True)
+def _no_traffic_beyond_loopback() -> Any:
+    """Fail the test if anything it ran tried to reach beyond loopback, even if the error was caught."""
+    start = len(_attempts)
+    yield
+    tried = _attempts[start:]
+    assert not tried, f"traffic beyond the machine was attempted: {tried[:5]}"
 
 
 @pytest.fixture(scope="session")

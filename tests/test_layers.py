@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: list[set[str]] = [
     {"about", "errors", "models", "types", "registry", "config", "stages", "safe_yaml", "safe_files",
-     "spreadsheet", "npz_store"},
+     "spreadsheet", "npz_store", "offline"},
     {"codebook"},
     {"backends"},
     {"loaders"},

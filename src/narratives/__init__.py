@@ -8,7 +8,8 @@ The notebook API is the same set of functions the CLI calls::
     result.theme_frequencies(by="country")
     result.quotes("moral-residue")
 
-Names are imported lazily so that ``import narratives`` stays light.
+Names are imported lazily so that ``import narratives`` stays light. Importing it switches off
+the telemetry of the libraries it runs (:mod:`narratives.offline`): nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from narratives.about import __version__
+from narratives.offline import switch_off_telemetry
+
+switch_off_telemetry()  # before anything imports onnxruntime, which latches its telemetry at import
 
 _EXPORTS = {
     "run": "narratives.pipeline",

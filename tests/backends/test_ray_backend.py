@@ -25,11 +25,9 @@ OUTPUT_FILES = ("segments.csv", "topics.csv", "theme_frequencies.csv", "quotes.c
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="warning")
-    try:
+    """A local instance started as a run starts it (loopback only, usage statistics off); the runs join it."""
+    with RayBackend(workers=2):
         yield
-    finally:
-        ray.shutdown()
 
 
 def test_map_keeps_order_and_sends_shared_once_per_worker(local_ray: None) -> None:

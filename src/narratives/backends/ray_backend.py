@@ -17,24 +17,58 @@ Pointing it at a cluster: start Ray there (``ray start --head`` on one node,
 embedding model package on every node (same versions), then run
 ``narratives run ... --backend ray --ray-address auto`` on a node of the cluster (or
 ``ray://HEAD:10001`` from outside it). Without an address a local Ray instance is
-started with this machine's CPUs, and stopped again when the run ends.
+started with this machine's CPUs, listening on loopback only, and stopped again when the run
+ends. Ray's usage statistics are off on the driver and on every worker
+(:mod:`narratives.offline`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
 from narratives.errors import ConfigError
+from narratives.offline import LOOPBACK, OFFLINE_ENV
 
 S = TypeVar("S")
 X = TypeVar("X")
 Y = TypeVar("Y")
+
+
+LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""Ray's switch between a cluster-reachable node (its Linux default) and a loopback-only one."""
+
+DEAD_PROXY = "http://127.0.0.1:9"
+"""A proxy address on loopback where nothing answers: web requests from a local Ray's processes end there."""
+
+_PROXY_ENV = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
+
+
+@contextlib.contextmanager
+def _closed_web() -> Iterator[None]:
+    """While a local Ray instance starts, web requests are sent to :data:`DEAD_PROXY`; its processes
+    keep that environment. Ray's usage-statistics module, which it loads even without a dashboard
+    and with usage statistics off, asks the cloud metadata address (169.254.169.254) and looks up
+    ``metadata.google.internal`` to learn what machine it is on (ray 2.60, seen with ``strace``).
+    Through the dead proxy neither the request nor the lookup leaves the machine. Ray's own gRPC
+    ignores proxies."""
+    saved = {key: os.environ.get(key) for key in _PROXY_ENV}
+    os.environ.update({"http_proxy": DEAD_PROXY, "HTTP_PROXY": DEAD_PROXY, "https_proxy": DEAD_PROXY,
+                       "HTTPS_PROXY": DEAD_PROXY, "no_proxy": "", "NO_PROXY": ""})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 KEPT_JOBS = 4
@@ -71,6 +105,10 @@ class RayBackend:
     name = "ray"
 
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        if address is None:
+            # Ray's own "this machine only" mode (its default on macOS and Windows): every server of a
+            # local instance on loopback. Read when ray is first imported, and inherited by its processes.
+            os.environ.setdefault(LOCAL_ONLY, "0")
         try:
             import ray
         except ImportError as exc:
@@ -79,13 +117,20 @@ class RayBackend:
             ) from exc
         self._started = False
         if not ray.is_initialized():
-            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "warning"}
+            # the workers get the telemetry switches too (a cluster's nodes do not inherit this environment)
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "warning",
+                                      "runtime_env": {"env_vars": dict(OFFLINE_ENV)}}
             if address is None:
                 kwargs["num_cpus"] = workers or os.cpu_count() or 1
+                # a local instance listens on loopback only: its object store holds participants' text,
+                # and its default (the machine's network address, found by asking the route to 8.8.8.8)
+                # would open it to the network
+                kwargs["_node_ip_address"] = LOOPBACK
             else:
                 kwargs["address"] = address
             try:
-                ray.init(**kwargs)
+                with _closed_web() if address is None else contextlib.nullcontext():
+                    ray.init(**kwargs)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = address or "a local instance"
                 raise ConfigError(f"could not start or reach Ray at {where}: {exc}. Check --ray-address "
