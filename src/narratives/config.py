@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from narratives.errors import ConfigError
 from narratives.safe_yaml import load_yaml
@@ -73,6 +74,13 @@ class EmbedConfig(_Strict):
 
     Each runtime's vectors are cached under its own identity, never mixed."""
     threads: int | None = Field(default=None, ge=1)
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        if not re.fullmatch(r"auto|cpu|mps|(cuda|xpu)(:\d+)?", value.strip().lower()):
+            raise ValueError(f"'{value}' is not a device; use auto, cpu, cuda, cuda:N (the Nth GPU), mps or xpu")
+        return value.strip().lower()
     """CPUs the ONNX runtimes use; default: every CPU this process may use. ``onnx`` gives them to
     onnxruntime's batches, ``onnx-int8`` runs that many one-text passes side by side. Vectors do not
     depend on it (1, 2 and 3 gave identical bits)."""
@@ -180,6 +188,10 @@ class BackendConfig(_Strict):
     """Ray workers per stage; ``None``: one per CPU Ray reports."""
 
 
+SEED_MAX = 2**32 - 1
+"""The largest seed numpy's random generators (and so UMAP and HDBSCAN) accept."""
+
+
 def default_cache_dir() -> Path:
     """``$NARRATIVES_CACHE_DIR``, else ``~/.cache/narratives``."""
     env = os.environ.get("NARRATIVES_CACHE_DIR")
@@ -192,7 +204,8 @@ class RunConfig(_Strict):
     """The whole configuration of one ``narratives run``."""
 
     seed: int = 42
-    """The one seed every random component (UMAP, HDBSCAN ties, sampling) receives."""
+    """The one seed every random component (UMAP, HDBSCAN ties, sampling) receives: 0 to 2**32 - 1,
+    what numpy's generators accept."""
     cache: Path | None = None
     """Where every stage keeps what it can reuse: embeddings, segments, topics, tuned models, ONNX
     exports, compiled UMAP code. Default: ``$NARRATIVES_CACHE_DIR`` or ``~/.cache/narratives``.
@@ -203,6 +216,24 @@ class RunConfig(_Strict):
     align: AlignConfig = AlignConfig()
     report: ReportConfig = ReportConfig()
     backend: BackendConfig = BackendConfig()
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _seed_in_range(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"{str(value).lower()} is not a seed; use a whole number from 0 to {SEED_MAX}")
+        if isinstance(value, int) and not 0 <= value <= SEED_MAX:
+            raise ValueError(f"{value} is out of range; use a whole number from 0 to {SEED_MAX} (numpy's seeds)")
+        return value
+
+    @field_validator("cache", mode="before")
+    @classmethod
+    def _cache_named(cls, value: Any) -> Any:
+        """An empty ``cache`` would be the current folder: participants' text wherever the command ran."""
+        if isinstance(value, str | Path) and not str(value).strip():
+            raise ValueError("empty; name a folder for the cache (e.g. --set cache=~/.cache/narratives), or leave "
+                             "it out for the default ($NARRATIVES_CACHE_DIR or ~/.cache/narratives)")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -281,7 +312,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
 def _describe(err: Any) -> str:
     """One validation problem, with a suggestion for a misspelt key."""
     loc = [str(p) for p in err["loc"]]
-    text = f"{'.'.join(loc)}: {err['msg']}"
+    text = f"{'.'.join(loc)}: {err['msg'].removeprefix('Value error, ')}"
     if err["type"] != "extra_forbidden":
         return text
     model: type[BaseModel] = RunConfig

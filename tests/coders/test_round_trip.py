@@ -250,3 +250,14 @@ def test_a_project_back_from_a_tool_that_renames_everything(special_run: Path, t
     precision = report.precision.set_index(["coder", "proposed_code"]).loc[("Amna", "(all)")]
     assert precision.judged == len(run.segments[run.segments["status"] == "coded"]) and precision.accepted == (
         precision.judged - 2)
+
+
+def test_coders_whose_files_would_collide_are_refused(demo_run, tmp_path: Path) -> None:
+    """'Amna,amna,AMNA ' wrote one file three times and kept the last; names that differ only in case,
+    spacing or punctuation are one file on disk, so the export refuses them and writes nothing."""
+    _, run_dir = demo_run
+    done = CliRunner().invoke(app, ["export", str(run_dir), "--to", "xlsx", "--out", str(tmp_path / "d.xlsx"),
+                                    "--coders", "Amna,amna,AMNA ,Bilal"])
+    assert done.exit_code == 2, done.output
+    assert "'Amna' and 'amna' and 'AMNA'" in done.output and "same file" in done.output
+    assert list(tmp_path.iterdir()) == []

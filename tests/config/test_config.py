@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,28 @@ def test_one_cache_setting_serves_every_stage_and_the_old_key_still_works(tmp_pa
     assert "cache_dir" not in config.model_dump()["embed"]
     with pytest.raises(ConfigError, match="differ: keep only cache"):
         load_config(old, [f"cache={tmp_path / 'other'}"])
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("seed=-1", "seed: -1 is out of range; use a whole number from 0 to 4294967295"),
+        (f"seed={2**32}", "seed: 4294967296 is out of range"),
+        ("seed=true", "seed: true is not a seed"),
+        ("cache=", "cache: empty; name a folder for the cache"),
+        ("cache=  ", "cache: empty"),
+        ("embed.device=banana", "embed.device: 'banana' is not a device; use auto, cpu, cuda"),
+    ],
+)
+def test_values_a_run_cannot_use_are_refused_before_any_work(setting: str, said: str) -> None:
+    """A seed numpy refuses crashed UMAP late in the run; an empty cache put participants' text in the current
+    folder; an unknown device waited for the first model to load."""
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        load_config(None, [setting])
+
+
+def test_seeds_and_devices_a_run_can_use_are_kept() -> None:
+    assert load_config(None, ["seed=0"]).seed == 0
+    assert load_config(None, [f"seed={2**32 - 1}"]).seed == 2**32 - 1
+    assert load_config(None, ["embed.device=CUDA:1"]).embed.device == "cuda:1"
+    assert load_config(None, ["cache=null"]).cache is None

@@ -67,3 +67,21 @@ def test_dot_is_resolved_so_it_can_be_replaced_from_outside(tmp_path: Path, monk
     monkeypatch.chdir(tmp_path)
     assert check_output_dir(".", force=False) == tmp_path
     assert check_output_dir(Path("sub") / "..", force=False) == tmp_path
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_results_get_the_permissions_the_users_other_folders_get(tmp_path: Path, umask: int) -> None:
+    """A temporary folder is private (0700); results moved into place from one stayed private, so a
+    collaborator on a shared machine could not open them."""
+    import os
+
+    previous = os.umask(umask)
+    try:
+        out = tmp_path / f"results-{umask:o}"
+        with staged_directory(out) as staging:
+            (staging / "segments.csv").write_text("new")
+        expected = 0o777 & ~umask
+        assert out.stat().st_mode & 0o777 == expected
+        assert (out / "segments.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+    finally:
+        os.umask(previous)

@@ -214,3 +214,47 @@ def test_ctrl_c_during_a_run_says_what_survives_and_writes_nothing(tmp_path: Pat
     assert "interrupted" in result.output and "same command" in result.output
     assert "Traceback" not in result.output
     assert not out.exists() and not list(tmp_path.glob(".out.*"))
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_reports_are_written_says_what_the_folder_holds(tmp_path: Path, repo_dir: Path) -> None:
+    """Ctrl-C pressed at moments from "Writing reports" to the end of the summary, in a real process:
+    whatever the moment, the message matches the folder (no "nothing was written" beside a complete
+    run), and the process never dies by the signal without a word."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("p01-general-surgery-uk.txt", "p04-psychiatry-uk.txt"):
+        shutil.copy(repo_dir / "corpora" / "demo" / "interviews" / name, corpus / name)
+    command = [str(Path(sys.executable).with_name("narratives")), "run", str(corpus), "--codebook",
+               str(repo_dir / "configs/codebooks/physician-migration.yaml"), "--set", f"cache={tmp_path / 'cache'}"]
+    seen: set[str] = set()
+    for i, delay in enumerate((0.0, 0.4, 0.8, 1.2, 1.6, 2.0, 2.6, 3.4)):
+        out = tmp_path / f"out-{i}"
+        process = subprocess.Popen([*command, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        assert process.stderr is not None
+        said = []
+        for line in process.stderr:
+            said.append(line)
+            if "Writing reports" in line:
+                break
+        if delay:
+            import time
+
+            time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=300)
+        stderr = "".join(said) + stderr
+        complete = (out / "run_manifest.json").is_file()
+        assert process.returncode in (0, 130), (delay, process.returncode, stderr[-500:])
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr[-1500:]
+        if process.returncode == 0:
+            assert complete and "Reports written" in stdout
+            seen.add("finished")
+        elif "Nothing was written" in stderr:
+            assert not out.exists() and not list(tmp_path.glob(f".out-{i}.*")), delay
+            seen.add("nothing")
+        else:
+            assert complete and f"after the results were written: {out}" in stderr, stderr[-500:]
+            seen.add("written")
+    assert "nothing" in seen  # the first moments come before the results are in place

@@ -48,6 +48,51 @@ def test_a_link_out_of_the_input_folder_is_skipped_with_its_reason(tmp_path: Pat
     assert any("secret" in d.text for d in followed.documents)
 
 
+@pytest.mark.parametrize("follow_links", [False, True])
+def test_link_loops_are_skipped_with_their_reason(tmp_path: Path, follow_links: bool) -> None:
+    folder = _folder(tmp_path)
+    (folder / "self.txt").symlink_to("self.txt")
+    (folder / "a.txt").symlink_to("b.txt")
+    (folder / "b.txt").symlink_to("a.txt")
+    (folder / "here").symlink_to(".", target_is_directory=True)  # a folder loop
+    corpus = load_corpus([folder], follow_links=follow_links)
+    assert [d.doc_id for d in corpus.documents] == ["p1"]
+    skipped = {Path(s.path).name: s.reason for s in corpus.skipped}
+    assert set(skipped) == {"self.txt", "a.txt", "b.txt"}
+    assert all("link loop" in reason for reason in skipped.values())
+
+
+def test_a_link_loop_named_as_the_input_is_a_clear_error(tmp_path: Path) -> None:
+    from narratives.errors import InputError
+
+    (tmp_path / "self.txt").symlink_to("self.txt")
+    with pytest.raises(InputError, match=r"self\.txt: a link that leads back to itself"):
+        load_corpus([tmp_path / "self.txt"])
+
+
+def test_a_folder_that_cannot_be_opened_is_listed_not_dropped(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root (CI) every folder opens, so the operating system's refusal is played by os.scandir."""
+    import os
+
+    folder = _folder(tmp_path)
+    locked = folder / "locked"
+    locked.mkdir()
+    (locked / "p2.txt").write_text(ANSWER.replace("P1", "P2"))
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if Path(os.fsdecode(path)) == locked:  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))  # type: ignore[arg-type]
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    corpus = load_corpus([folder])
+    assert [d.doc_id for d in corpus.documents] == ["p1"]
+    [skip] = corpus.skipped
+    assert Path(skip.path) == locked and "cannot be opened" in skip.reason and "Permission denied" in skip.reason
+
+
 def test_utf16_without_a_mark_and_a_stray_nul_byte_are_read_with_a_warning(tmp_path: Path) -> None:
     utf16 = tmp_path / "teams-export.txt"
     utf16.write_bytes(ANSWER.encode("utf-16-le"))

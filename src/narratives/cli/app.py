@@ -7,6 +7,7 @@ Heavy modules (torch, BERTopic, spaCy, pandas) are imported inside the commands,
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -30,6 +31,10 @@ app.add_typer(models_app, name="models")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_entry_point = False
+"""True when the console script (:func:`main`) runs the command: the process ends with it."""
+
+
 def _friendly_errors(func: F) -> F:
     """Turn every failure into a one-paragraph message and an exit code, never a traceback.
 
@@ -41,10 +46,12 @@ def _friendly_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         import os
+        import signal
 
         from rich.console import Console
 
         from narratives.errors import NarrativesError, describe_os_error
+        from narratives.reports.atomic import placed
 
         console = Console(stderr=True)
 
@@ -52,8 +59,25 @@ def _friendly_errors(func: F) -> F:
             console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
             return typer.Exit(code=code)
 
+        already = len(placed())
+        asked: list[int] = []
+
+        def interrupt(number: int, frame: object) -> None:
+            asked.append(number)
+            raise KeyboardInterrupt
+
+        def unraisable(info: Any) -> None:  # Ctrl-C that landed in a finalizer, where Python cannot raise it
+            if not isinstance(info.exc_value, KeyboardInterrupt):
+                sys.__unraisablehook__(info)
+
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, interrupt) if in_main else None
+        previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
         try:
-            return func(*args, **kwargs)
+            value = func(*args, **kwargs)
+            if asked:  # the interrupt was swallowed on the way (in a finalizer) and the command went on
+                raise KeyboardInterrupt
+            return value
         except typer.Exit:
             raise
         except NarrativesError as exc:
@@ -61,6 +85,15 @@ def _friendly_errors(func: F) -> F:
         except OSError as exc:
             raise fail(describe_os_error(exc), 2) from None
         except KeyboardInterrupt:
+            if in_main:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this message off
+            written = [str(p) for p in placed()[already:] if p.exists()]
+            if written:
+                raise fail(
+                    f"interrupted after the results were written: {', '.join(written)} "
+                    f"{'holds' if len(written) == 1 else 'hold'} this command's complete results; only what "
+                    "comes after them (the summary printed here) was cut short", 130,
+                ) from None
             raise fail(
                 "interrupted. Nothing was written to the output folder (an earlier run's files there are "
                 "untouched); vectors embedded so far are kept in the cache, so running the same command "
@@ -72,6 +105,12 @@ def _friendly_errors(func: F) -> F:
             shown = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
             raise fail(f"{type(exc).__name__}: {shown}. This is a bug in narratives, not in your files; "
                        f"{_save_traceback(exc)}", 1) from None
+        finally:
+            sys.unraisablehook = previous_hook
+            if previous is not None:
+                # the process ends with this command: a Ctrl-C from here on would only cut off the exit
+                # code and the word already said (click answers it with "Aborted!" and exit 1)
+                signal.signal(signal.SIGINT, signal.SIG_IGN if _entry_point else previous)
 
     return wrapper  # type: ignore[return-value]
 
@@ -467,10 +506,18 @@ def models_verify(
 
 def main() -> None:
     """Console-script entry point; warnings print as one line each, without source lines."""
+    import signal
     import warnings
 
     def one_line(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
         sys.stderr.write(f"warning: {message}\n")
 
+    global _entry_point
     warnings.showwarning = one_line
-    app()
+    _entry_point = True
+    try:
+        app()
+    finally:
+        # the command has said how it ended; a Ctrl-C while Python shuts down would kill the process
+        # by the signal with no word, as if nothing had been finished
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -17,6 +17,7 @@ from narratives.coders.records import Candidate
 from narratives.errors import InputError, OutputExistsError
 from narratives.models import Document
 from narratives.prevalence.records import RandomSample
+from narratives.reports.atomic import note_placed, uninterrupted
 from narratives.spreadsheet import csv_row
 
 if TYPE_CHECKING:
@@ -45,7 +46,17 @@ def _targets(out: Path, fmt: Format, coders: Sequence[str]) -> list[tuple[str | 
     base = out if out.suffix.lower() == suffix else out.with_name(out.name + suffix)
     if not coders:
         return [(None, base)]
-    return [(c, base.with_name(f"{base.stem}-{slugify(c) or 'coder'}{suffix}")) for c in coders]
+    targets = [(c, base.with_name(f"{base.stem}-{slugify(c) or 'coder'}{suffix}")) for c in coders]
+    by_file: dict[str, list[str]] = {}
+    for coder, path in targets:
+        by_file.setdefault(path.name.lower(), []).append(coder)  # lower: one file on a case-blind disk too
+    same = [names for names in by_file.values() if len(names) > 1]
+    if same:
+        shown = "; ".join(" and ".join(repr(n) for n in names) for names in same)
+        raise InputError(f"--coders: {shown} would be written to the same file, so one coder's sheet would replace "
+                         "the other's. Names are compared without case, spaces and punctuation: give each coder "
+                         "once, or tell them apart (e.g. Amna K, Amna R)")
+    return targets
 
 
 def _sample(units: list[Candidate], n: int | None, seed: int) -> list[Candidate]:
@@ -215,7 +226,9 @@ def export_run(
         try:
             _write_one(fmt, partial, run, ordered, documents=documents, coder=coder, blind=blind, origin=origin,
                        deidentify=deidentify, sample=drawn)
-            os.replace(partial, path)
+            with uninterrupted():
+                os.replace(partial, path)
+                note_placed(path)
         finally:
             partial.unlink(missing_ok=True)
         written.append(path)

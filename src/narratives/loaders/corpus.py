@@ -33,32 +33,59 @@ def _skipped_name(relative: Path) -> bool:
     return name.startswith("readme") or name in MANIFEST_NAMES
 
 
+def _resolve(path: Path) -> Path | None:
+    """Where ``path`` really is, or ``None`` for a link loop (``a -> b -> a``, ``self -> self``)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError("Symlink loop"), newer ones OSError
+        return None
+
+
+_LOOP = "a link that leads back to itself (a link loop); nothing to read. Remove the link or point it at a file"
+
+
 def _walk(root: Path, follow_links: bool) -> tuple[list[Path], list[SkippedFile]]:
     """Files under the folder ``root`` (hidden, README and manifest files left out) and the
-    links not followed: a link whose target lies outside ``root`` is skipped unless
-    ``follow_links``, so a link to ``/etc/passwd`` never lands in a report."""
+    links and folders not read: a link whose target lies outside ``root`` is skipped unless
+    ``follow_links``, so a link to ``/etc/passwd`` never lands in a report; a link loop and a
+    folder that cannot be opened are listed with their reason."""
     resolved_root = root.resolve()
     files: list[Path] = []
     skipped: list[SkippedFile] = []
     visited: set[Path] = set()
-    for folder, dirs, names in os.walk(root, followlinks=follow_links):
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else root
+        skipped.append(_skip(where, f"a folder that cannot be opened ({error.strerror or error}); nothing in it was "
+                                    "read. Give yourself read permission on it (chmod u+rx) or copy its files out"))
+
+    for folder, dirs, names in os.walk(root, followlinks=follow_links, onerror=unreadable):
         here = Path(folder)
-        real = here.resolve()
-        if real in visited:  # a link loop when following links
+        real = _resolve(here)
+        if real is None or real in visited:  # a link loop when following links
             dirs[:] = []
             continue
         visited.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for d in dirs:
+        for d in list(dirs):
             link = here / d
-            if not follow_links and link.is_symlink() and not link.resolve().is_relative_to(resolved_root):
-                skipped.append(_skip(link, _OUTSIDE.format(target=link.resolve())))
+            if not link.is_symlink():
+                continue
+            target = _resolve(link)
+            if target is None:
+                skipped.append(_skip(link, _LOOP))
+                dirs.remove(d)
+            elif not follow_links and not target.is_relative_to(resolved_root):
+                skipped.append(_skip(link, _OUTSIDE.format(target=target)))
         for name in sorted(names):
             file = here / name
             if _skipped_name(file.relative_to(root)):
                 continue
             if file.is_symlink():
-                target = file.resolve()
+                target = _resolve(file)
+                if target is None:
+                    skipped.append(_skip(file, _LOOP))
+                    continue
                 if not target.exists():
                     skipped.append(_skip(file, f"a link to {target}, which does not exist; "
                                                           "fix or remove the link"))
@@ -91,6 +118,8 @@ def discover(inputs: Sequence[str | Path], manifest: Path | None = None,
     seen: dict[Path, int] = {}
     for item in inputs:
         root = Path(item)
+        if root.is_symlink() and _resolve(root) is None:
+            raise InputError(f"{root}: {_LOOP}")
         if not root.exists():
             raise InputError(f"{root}: input not found; check the path (a file or a folder of documents)")
         if root.is_file():

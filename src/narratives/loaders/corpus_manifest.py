@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,7 +101,7 @@ def read_manifest(path: str | Path) -> list[ManifestEntry]:
         if not name:
             raise ManifestError(f"{where}: 'file' is empty; give the document's path relative to "
                                 f"{base}")
-        file = (base / name).resolve()
+        file = Path(os.path.realpath(base / name))  # a link loop stays a path that is no file, not a crash
         if not file.is_file():
             raise ManifestError(f"{where}: file '{name}' not found (looked for {file}); fix the "
                                 "path or remove the row")

@@ -12,7 +12,9 @@ import glob
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,9 +37,9 @@ def check_output_dir(
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise OutputExistsError(f"{path} exists and is not a directory; choose another --out")
-    where = path.resolve()
+    where = Path(os.path.realpath(path))
     for given in inputs:
-        source = Path(given).resolve()
+        source = Path(os.path.realpath(given))  # a link loop among the inputs is the loader's to report
         if where == source or where in source.parents:
             raise OutputExistsError(
                 f"--out {path} holds the input {given}: writing the results there would replace it; "
@@ -65,13 +67,15 @@ def check_output_dir(
 def staged_directory(out: str | Path) -> Iterator[Path]:
     """Yield an empty staging directory that replaces ``out`` when the block succeeds.
 
-    On any error the staging directory is removed and ``out`` is left as it was.
+    On any error the staging directory is removed and ``out`` is left as it was. The folder gets
+    ordinary new-folder permissions (``0777`` less the umask), as ``mkdir`` would give it.
     """
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent))
     try:
+        os.chmod(staging, 0o777 & ~current_umask())  # a folder like any other (mkdtemp's 0700 would hide it)
         yield staging
         _swap_into_place(staging, target)
     except BaseException:
@@ -111,18 +115,60 @@ def clean_stale(target: Path) -> list[Path]:
     return handled
 
 
-def _swap_into_place(staging: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(staging, out)
+_placed: list[Path] = []
+
+
+def placed() -> tuple[Path, ...]:
+    """Every result this process has moved into place, in order: after Ctrl-C the command can say
+    truthfully whether its results were written (they were, if they are here)."""
+    return tuple(_placed)
+
+
+def note_placed(path: Path) -> None:
+    """Record a result file or folder moved into place by a writer outside this module."""
+    _placed.append(path)
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C back for the block (a few renames), then raise it: the results are either all
+    in place or not at all, never half swapped, and :func:`placed` knows which."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, retired)
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
     try:
-        os.replace(staging, out)
-    except BaseException:
-        os.replace(retired, out)
-        raise
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    with uninterrupted():
+        if not out.exists():
+            os.replace(staging, out)
+            _placed.append(out)
+            return
+        retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, retired)
+        try:
+            os.replace(staging, out)
+        except BaseException:
+            os.replace(retired, out)
+            raise
+        _placed.append(out)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def current_umask() -> int:
+    """The process's umask: new results get the permissions the user's other new files get, so
+    collaborators the user shares folders with can read them."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -134,10 +180,10 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        os.chmod(tmp, 0o666 & ~current_umask())
+        with uninterrupted():
+            os.replace(tmp, path)
+            _placed.append(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
