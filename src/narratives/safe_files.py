@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element
 
 from narratives.errors import InputError
 
-__all__ = ["MAX_RATIO", "MAX_TOTAL_BYTES", "check_zip", "parse_xml", "read_member"]
+__all__ = ["MAX_RATIO", "MAX_TOTAL_BYTES", "check_zip", "file_kind", "parse_xml", "read_member"]
 
 MAX_TOTAL_BYTES = 2 * 1024**3
 """Largest total uncompressed size accepted (2 GiB)."""
@@ -84,3 +84,45 @@ def parse_xml(data: bytes, where: str) -> Element:
         ) from None
     except Exception as exc:  # xml.etree.ElementTree.ParseError and friends
         raise InputError(f"{where}: not well-formed XML ({exc})") from None
+
+
+KIND_NAMES = {
+    "xlsx": "an Excel workbook (.xlsx)", "qdpx": "a REFI-QDA project (.qdpx)", "docx": "a Word document",
+    "odt": "an OpenDocument text (.odt)", "ods": "an OpenDocument spreadsheet (.ods)", "pdf": "a PDF",
+    "ole": "an old-style Office file (.doc or .xls)", "zip": "a zip archive",
+}
+"""What :func:`file_kind` found, in words for a message."""
+
+
+def file_kind(path: Path) -> str | None:
+    """What a file is by its first bytes and, for a zip, its entries; ``None`` for anything else
+    (plain text such as CSV). A file is judged by what it holds, not by its name: a Word document
+    renamed ``.csv`` is still a Word document, and an ``.xlsx`` saved without its suffix a workbook."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "ole"
+    if not head.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = {n.lower() for n in archive.namelist()}
+            mimetype = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return "zip"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if any(n.endswith(".qde") for n in names):
+        return "qdpx"
+    if "word/document.xml" in names:
+        return "docx"
+    if "opendocument.spreadsheet" in mimetype:
+        return "ods"
+    if "opendocument.text" in mimetype:
+        return "odt"
+    return "zip"

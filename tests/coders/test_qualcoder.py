@@ -126,19 +126,22 @@ def test_agreement_reads_qualcoders_export_after_a_coder_worked(
 def test_crlf_urdu_and_emoji_survive_qualcoder_both_ways(special_run: Path, qualcoder: QualCoder,
                                                          tmp_path: Path) -> None:
     """QualCoder turns CRLF into LF and counts code points; every proposal comes back accepted
-    where the coder changed nothing, on text with Urdu and characters beyond the BMP."""
+    where the coder changed nothing, on text with Urdu and characters beyond the BMP (the coder
+    unmarks one proposal: a project given back with no change at all is refused as unreviewed)."""
     run = load_run(special_run)
     qdpx = export_run(special_run, "qdpx", tmp_path / "p.qdpx", units="assigned").files[0]
-    account = qualcoder(qdpx, tmp_path / "qc")
+    coded = run.segments[run.segments["status"] == "coded"]
+    unmarked = coded.iloc[0]
+    account = qualcoder(qdpx, tmp_path / "qc", reject=[unmarked.text])
     got = account["imported"]
     assert any("😢" in c["text"] for c in got["codings"]) and any("تنخواہ" in c["text"] for c in got["codings"])
     for c in got["codings"]:
         assert got["sources"][c["source"]][c["start"]:c["end"]] == c["text"]
     (back,) = (Path(p) for p in account["exported"])
     report = measure_agreement([back], run_dir=special_run, reps=20)
-    coded = run.segments[run.segments["status"] == "coded"]
     precision = report.precision.set_index(["coder", "proposed_code"]).loc[(back.stem, "(all)")]
-    assert precision.judged == precision.accepted == len(coded)
+    assert precision.judged == len(coded) and precision.accepted == len(coded) - 1
+    assert report.disagreements.set_index("unit_id").loc[unmarked.segment_id, back.stem] == "none"
 
 
 def test_a_random_sample_verified_in_qualcoder_feeds_prevalence(demo_run, qualcoder: QualCoder,

@@ -247,6 +247,10 @@ def test_a_project_back_from_a_tool_that_renames_everything(special_run: Path, t
         "recode", family]
     own = decisions.loc["Interviewer: Why did you leave Lahore?"]
     assert (own["code"], own["decision"]) == (family, "accept")
+    # no other rater coded the interviewer's question: not in any figure, so listed with the reason
+    [row] = report.not_compared.to_dict("records")
+    assert (row["coder"], row["code"], row["text"]) == ("Amna", family, "Interviewer: Why did you leave Lahore?")
+    assert row["reason"] == "text the run does not code: an interviewer's turn"
     precision = report.precision.set_index(["coder", "proposed_code"]).loc[("Amna", "(all)")]
     assert precision.judged == len(run.segments[run.segments["status"] == "coded"]) and precision.accepted == (
         precision.judged - 2)

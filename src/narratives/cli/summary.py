@@ -213,9 +213,15 @@ def print_agreement(report: AgreementReport, console: Console, *, out: Path | No
                 console.print(f"Machine precision judged by {row.coder}: {row.accepted}/{row.judged} accepted "
                               f"({row.precision:.0%}); right theme {row.theme_precision:.0%}", highlight=False)
     console.print(f"Disagreements: {len(report.disagreements)} units", highlight=False)
+    if len(report.not_compared):
+        reasons = report.not_compared["reason"].str.split(":").str[0].value_counts()
+        console.print(f"Not compared: {len(report.not_compared)} coding(s) no other rater made ("
+                      + "; ".join(f"{n} on {why}" for why, n in reasons.items())
+                      + "); listed in not_compared.csv with --out, and kept as examples", highlight=False,
+                      soft_wrap=True)
     if out is not None:
         console.print(f"\n[bold green]Report written to {out}/[/] (pairs, per_code, precision, disagreements, "
-                      "examples.csv for --examples, summary.json)", highlight=False, soft_wrap=True)
+                      "not_compared, examples.csv for --examples, summary.json)", highlight=False, soft_wrap=True)
 
 
 def print_prevalence(report: PrevalenceReport, console: Console, *, out: Path | None = None) -> None:

@@ -31,14 +31,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from narratives.codebook.lookup import code_index, find_code
 from narratives.codebook.records import NONE_CODE, CoderDecision, DecisionKind
 from narratives.errors import InputError
 from narratives.models import Codebook, Example
+from narratives.safe_files import KIND_NAMES, check_zip, file_kind, read_member
 from narratives.spreadsheet import restore
 
 __all__ = [
@@ -91,12 +94,19 @@ def read_coded_file(
     """
     if not path.is_file():
         raise InputError(f"{path}: coded file not found; check the path")
-    if path.suffix.lower() == ".qdpx":
+    kind = file_kind(path)
+    if kind not in (None, "xlsx", "qdpx"):
+        raise InputError(
+            f"{path}: this is {KIND_NAMES[kind]}, not a file of coders' decisions. Give the filled-in sheet "
+            "`narratives export` wrote (.xlsx or .csv), a .qdpx project back from a QDA tool, or a CSV of text and "
+            "code" + ("; save a spreadsheet in another format as .xlsx" if kind in ("ods", "ole") else "")
+        )
+    if kind == "qdpx" or path.suffix.lower() == ".qdpx":
         raise InputError(
             f"{path}: a .qdpx project is matched to the segments of the run it came from; "
             "give it to `narratives agreement --run RUN_DIR`, whose examples.csv is then --examples"
         )
-    if path.suffix.lower() == ".xlsx" or _has_unit_column(path):
+    if kind == "xlsx" or _has_unit_column(path):
         return read_decisions(path, codebook, coder=coder)
     return _read_plain(path, codebook, strict=strict, columns=columns, coder=coder or path.stem)
 
@@ -233,27 +243,29 @@ def decision_examples(decisions: Sequence[CoderDecision]) -> list[Example]:
 def read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
     """Rows of the first sheet (or the CSV) as strings, and the About sheet's key/values."""
     suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if file_kind(path) != "xlsx":
+        if suffix == ".xlsx":
+            raise InputError(f"{path}: not an Excel workbook inside, though named .xlsx; save it again as .xlsx")
+        if suffix != ".csv":
+            raise InputError(f"{path}: unknown decisions format '{suffix}'; give .xlsx, .csv or .qdpx")
         with path.open(encoding="utf-8-sig", newline="") as fh:
             return [{restore(k): restore((v or "").strip()) for k, v in r.items() if k}
                     for r in csv.DictReader(fh)], {}
-    if suffix != ".xlsx":
-        raise InputError(f"{path}: unknown decisions format '{suffix}'; give .xlsx, .csv or .qdpx")
     from openpyxl import load_workbook
 
-    from narratives.safe_files import check_zip
-
     check_zip(path).close()
+    handle = path.open("rb")  # a file object: openpyxl judges a path by its suffix, we by its content
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
+        handle.close()
         raise InputError(f"{path}: cannot read the spreadsheet ({exc}); save it again as .xlsx") from None
     about: dict[str, str] = {}
     try:  # read-only sheets are parsed lazily: a damaged sheet fails here, not in load_workbook
         if not wb.worksheets:
             raise InputError(f"{path}: the workbook has no sheets; give back the file `narratives export` wrote")
         sheet = wb["Quotes"] if "Quotes" in wb.sheetnames else wb.worksheets[0]
-        values = list(sheet.iter_rows(values_only=True))
+        values = [list(row) for row in sheet.iter_rows(values_only=True)]
         if "About" in wb.sheetnames:
             for row in wb["About"].iter_rows(values_only=True):
                 if row and row[0] is not None:
@@ -267,14 +279,82 @@ def read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
         ) from None
     finally:
         wb.close()
+        handle.close()
     if not values:
         return [], about
+    _fill_formulas(path, sheet.title, values)
     header = [str(h).strip() if h is not None else "" for h in values[0]]
     rows = [
         {h: ("" if v is None else str(v).strip()) for h, v in zip(header, row, strict=False) if h}
         for row in values[1:]
     ]
     return rows, about
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+_TEXT_FORMULA = re.compile(r'^=\s*"((?:[^"]|"")*)"\s*$')
+_REFERENCE = re.compile(r"^=\s*(?:(?:'((?:[^']|'')+)'|([A-Za-z0-9_.]+))!)?\$?([A-Za-z]{1,3})\$?(\d+)\s*$")
+
+
+def _fill_formulas(path: Path, title: str, values: list[list[Any]]) -> None:
+    """Cells holding a formula whose value the file does not store (written by a script, or by a
+    program that does not calculate on save) read as empty: a coder's decision would be dropped
+    unseen. A text constant (``="accept"``) or a plain reference to another cell (``=Codebook!A5``)
+    is worked out here; any other such formula is refused, naming its cells."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    with check_zip(path) as archive:  # most sheets have no formula: then nothing more to read
+        sheets = [n for n in archive.namelist() if n.lower().startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(_FORMULA_TAG.search(read_member(archive, n, path)) for n in sheets):
+            return
+    with path.open("rb") as fh:
+        wb = load_workbook(fh, data_only=False)
+    try:
+        unknown: list[str] = []
+        for r, row in enumerate(wb[title].iter_rows(max_row=len(values)), start=1):
+            for c, cell in enumerate(row, start=1):
+                if cell.data_type != "f" or c > len(values[r - 1]) or values[r - 1][c - 1] is not None:
+                    continue
+                formula = str(cell.value)
+                text = _TEXT_FORMULA.match(formula)
+                ref = _REFERENCE.match(formula)
+                if text:
+                    values[r - 1][c - 1] = text.group(1).replace('""', '"')
+                    continue
+                if ref:
+                    name = (ref.group(1) or "").replace("''", "'") or ref.group(2) or title
+                    target = wb[name].cell(int(ref.group(4)), column_index_from_string(ref.group(3).upper())) \
+                        if name in wb.sheetnames else None
+                    if target is not None and target.data_type != "f":
+                        values[r - 1][c - 1] = target.value
+                        continue
+                unknown.append(f"{get_column_letter(c)}{r} ({formula[:40]})")
+    finally:
+        wb.close()
+    if unknown:
+        shown = ", ".join(unknown[:6]) + (f" and {len(unknown) - 6} more" if len(unknown) > 6 else "")
+        raise InputError(
+            f"{path}: {len(unknown)} cell(s) hold a formula whose value the file does not store: {shown}. Reading "
+            "them as empty would drop those decisions, so nothing was read. Open the file in Excel or LibreOffice "
+            "and save it (that stores the values), or type the decisions in as text"
+        )
+
+
+_SHEET_COLUMNS = ("unit_id", "document", "quote", "proposed_code", "decision", "recode_to", "code", "comment")
+
+
+def _known_columns(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The export's column names back where a spreadsheet program or a coder changed only their case or
+    spacing ("Decision", "Recode to")."""
+    if not rows:
+        return rows
+    rename = {}
+    for header in rows[0]:
+        key = "_".join(header.strip().lower().replace("-", " ").split())
+        if key in _SHEET_COLUMNS and header != key and key not in rows[0]:
+            rename[header] = key
+    return [{rename.get(k, k): v for k, v in row.items()} for row in rows] if rename else rows
 
 
 def read_decisions(path: Path, codebook: Codebook, coder: str | None = None) -> list[CoderDecision]:
@@ -284,10 +364,19 @@ def read_decisions(path: Path, codebook: Codebook, coder: str | None = None) -> 
     unknown decision or code raises :class:`InputError` naming the row and the fix.
     """
     rows, about = read_table(path)
+    rows = _known_columns(rows)
     who = coder or about.get("coder") or path.stem
     index = code_index(codebook)
     if rows and "unit_id" not in rows[0]:
         raise InputError(f"{path}: no 'unit_id' column; give back the file `narratives export` wrote")
+    if rows and "decision" not in rows[0] and "code" not in rows[0]:
+        wanted = "'decision' (and 'recode_to')" if "proposed_code" in rows[0] else "'code'"
+        near = [h for h in rows[0] if "decision" in h.lower() or h.strip().lower().startswith("code")]
+        hint = f"'{near[0]}' looks like it: rename it" if near else "if it was renamed, name it"
+        raise InputError(
+            f"{path}: no {wanted} column, so no decision can be read; the columns are: {', '.join(rows[0])}. "
+            f"{hint[0].upper()}{hint[1:]} {wanted} again"
+        )
 
     def code_of(value: str, row_no: int, column: str) -> str:
         if value.lower() == NONE_CODE:

@@ -39,6 +39,7 @@ from narratives.coders.agreement import (
     percent_agreement,
 )
 from narratives.coders.records import Candidate
+from narratives.errors import InputError
 from narratives.models import Codebook
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["MACHINE", "AgreementReport", "build_report", "decisions_from_project"]
 
 MACHINE = "machine"
+NOT_COMPARED_COLUMNS = ["coder", "document", "start", "end", "code", "text", "reason", "source_file"]
 
 
 @dataclass
@@ -61,13 +63,16 @@ class AgreementReport:
     alpha: dict[str, str] = field(default_factory=dict)
     units: int = 0
     coders: tuple[str, ...] = ()
+    not_compared: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NOT_COMPARED_COLUMNS))
+    """Coders' codings no other rater coded, so no agreement figure counts them, with why: on text the
+    run does not code (an interviewer's question, a header), or on a passage the run did not show."""
 
     def write(self, out: Path) -> Path:
         from narratives.reports.atomic import staged_directory
         from narratives.spreadsheet import write_csv_frame
 
         with staged_directory(out) as staging:
-            for name in ("pairs", "per_code", "precision", "disagreements", "examples"):
+            for name in ("pairs", "per_code", "precision", "disagreements", "examples", "not_compared"):
                 write_csv_frame(getattr(self, name), staging / f"{name}.csv", index=False)
             summary = {
                 "units": self.units,
@@ -76,6 +81,7 @@ class AgreementReport:
                 "pairs": self.pairs.to_dict("records"),
                 "precision": self.precision.to_dict("records"),
                 "disagreements": len(self.disagreements),
+                "not_compared": len(self.not_compared),
                 "method": "agreement on units both raters coded; 95% percentile bootstrap over units",
             }
             (staging / "summary.json").write_text(
@@ -281,15 +287,29 @@ def decisions_from_project(
         if unit is not None:  # the tool kept our name or GUID: its positions are right for its text
             named[unit.unit_id] = replace(unit, doc_id=sel.source, start=sel.start, end=sel.end)
     listed = project.shown_units if project.shown_units is not None else tuple(named)
-    source_of = _sources(project.sources, {by_id[u].doc_id for u in listed if u in by_id}, documents or {})
+    # every source exported is checked, not only those holding a shown passage: any edit is news to the researcher
+    wanted = {by_id[u].doc_id for u in listed if u in by_id} | set(project.exported or {}) \
+        | (set(project.sources) & set(documents or {}))
+    source_of = _sources(path, project, wanted, documents or {})
     shown: dict[str, Candidate] = {}
+    lost: list[str] = []
     for uid in listed:
         if uid in named:
             shown[uid] = named[uid]
         elif uid in by_id:
             located = _locate(by_id[uid], source_of, project.sources, documents or {})
-            if located is not None:
+            if located is None:
+                lost.append(uid)
+            else:
                 shown[uid] = located
+        else:
+            lost.append(uid)
+    if lost:
+        raise InputError(
+            f"{path}: {len(lost)} of the {len(listed)} passages this project showed the coder cannot be found in it or "
+            f"in the run ({', '.join(lost[:5])}{', …' if len(lost) > 5 else ''}); their decisions cannot be read. Give "
+            "--run the run this project was exported from"
+        )
     people = sorted({user for sel in selections for _, user in sel.codings if user and user != MACHINE_USER})
     who = coder or (people[0] if len(people) == 1 else path.stem)
     out: list[CoderDecision] = []
@@ -319,6 +339,18 @@ def decisions_from_project(
                 doc = document_of.get(sel.source, sel.source)
                 out.append(CoderDecision(who, f"{doc}:{sel.start}-{sel.end}", code, "code", "", "",
                                          f"{path}:{sel.source}", " ".join(sel.text.split()), doc))
+    coded_by_coder = any(user != MACHINE_USER for sel in selections for _, user in sel.codings)
+    proposals_changed = project.blind is not True and any(d.kind != "accept" for d in out)
+    if shown and not coded_by_coder and not proposals_changed:
+        raise InputError(
+            f"{path}: no coder activity: "
+            + ("no passage is coded" if project.blind else
+               "every proposal is still there as narratives made it, and nothing was added or removed")
+            + ", so it reads as a project given back unreviewed and is not counted (it would score a perfect "
+            "agreement by construction). If the coder did review it and "
+            + ("found no code fitting any passage" if project.blind else "kept every proposal")
+            + ", record that in a review sheet (narratives export RUN --to xlsx) instead"
+        )
     return out
 
 
@@ -336,15 +368,49 @@ def _locate(unit: Candidate, source_of: Mapping[str, str], texts: Mapping[str, s
     return None if at < 0 else replace(unit, doc_id=source, start=at, end=at + len(unit.text))
 
 
-def _sources(project: Mapping[str, str], wanted: set[str], documents: Mapping[str, str]) -> dict[str, str]:
-    """doc_id → the project source holding it: the source of that name, else the one with its text."""
-    out = {doc: doc for doc in wanted if doc in project}
-    by_text = {text: name for name, text in project.items()}
-    for doc in wanted - set(out):
-        text = documents.get(doc)
-        if text is not None and text in by_text:
-            out[doc] = by_text[text]
+def _sources(path: Path, project: ReturnedProject, wanted: set[str], documents: Mapping[str, str]) -> dict[str, str]:
+    """doc_id → the project source holding it: the source of that name, else the one with its text
+    (a tool may rename sources). Each must hold the text narratives exported: a coder's edit
+    ("salary" → "XXXXXX") would move codings onto other words, so it is refused, naming the place.
+
+    The text exported is known by its hash in the project description; for a project exported before
+    narratives wrote it there, by the run's document (so an old de-identified export counts as edited)."""
+    from narratives.coders.refi import text_hash
+
+    expected = {doc: (project.exported or {}).get(doc) or (text_hash(documents[doc]) if doc in documents else None)
+                for doc in wanted}
+    by_hash = {text_hash(text): name for name, text in project.sources.items()}
+    out: dict[str, str] = {}
+    edited: list[str] = []
+    for doc in sorted(wanted):
+        want = expected[doc]
+        if doc in project.sources and (want is None or text_hash(project.sources[doc]) == want):
+            out[doc] = doc
+        elif want is not None and want in by_hash:
+            out[doc] = by_hash[want]
+        elif doc in project.sources:
+            edited.append(_first_change(doc, documents.get(doc), project.sources[doc]))
+        elif doc in documents and documents[doc] in project.sources.values():
+            out[doc] = next(n for n, t in project.sources.items() if t == documents[doc])
+        else:
+            edited.append(f"{doc}: no source in the project holds its text")
+    if edited:
+        raise InputError(
+            f"{path}: the text of {len(edited)} source(s) is not the text narratives exported ({'; '.join(edited[:3])}"
+            f"{'; …' if len(edited) > 3 else ''}). The coder's codings would be matched to other words than the run's, "
+            "so the project is not read. Ask the coder to code the project as exported (a QDA tool's own edit mode "
+            "changes the source), or export the run again"
+        )
     return out
+
+
+def _first_change(name: str, before: str | None, after: str) -> str:
+    """Where a returned source first differs from the text exported, in a few words of each."""
+    if before is None:
+        return f"{name}: its text was changed"
+    at = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), min(len(before), len(after)))
+    return (f"{name}, at character {at:,}: '{before[max(0, at - 12):at + 12]}' became "
+            f"'{after[max(0, at - 12):at + 12]}'")
 
 
 def measure_agreement(
@@ -363,7 +429,6 @@ def measure_agreement(
     from narratives.codebook import load_codebook
     from narratives.codebook.coded import read_coded_file
     from narratives.coders.candidates import candidates as run_candidates
-    from narratives.errors import InputError
     from narratives.reports.run_dir import load_run
 
     if not paths:
@@ -372,7 +437,7 @@ def measure_agreement(
     if run_dir is not None:
         run = load_run(run_dir)
         codebook = run.codebook
-        units = run_candidates(run, "assigned")
+        units = run_candidates(run, "coded")  # a random sample shows unassigned segments (proposal none) too
     elif codebook_path is not None:
         codebook = load_codebook(codebook_path)
     else:
@@ -392,4 +457,43 @@ def measure_agreement(
         raise InputError("no decisions in the files yet: fill in the decision (or code) column first")
     judged = {d.unit_id for d in decisions}
     shown = [u for u in units if u.unit_id in judged]
-    return build_report(decisions, codebook, candidates=shown, reps=reps, seed=seed)
+    report = build_report(decisions, codebook, candidates=shown, reps=reps, seed=seed)
+    known = {u.unit_id for u in units}
+    own = [d for d in decisions if d.kind == "code" and d.unit_id not in known]
+    if run_dir is not None and own:
+        report = replace(report, not_compared=not_compared(own, run.segments,
+                                                           [d for d in decisions if d.unit_id in known]))
+    return report
+
+
+_STATUS_WORDS = {"interviewer": "an interviewer's turn", "outside-turn": "text outside any speaker's turn (a header)",
+                 "too-short": "a fragment too short to code"}
+
+
+def not_compared(own: Sequence[CoderDecision], segments: pd.DataFrame,
+                 others: Sequence[CoderDecision]) -> pd.DataFrame:
+    """The coders' own codings (passages the run did not show) that no other rater coded, with why the run
+    has nothing to compare them with: they lie on text the run does not code, or the run coded the
+    passage but did not show it. They still go to ``examples.csv``."""
+    others_units = {d.unit_id for d in others}
+    counts: dict[str, int] = {}
+    for d in own:
+        counts[d.unit_id] = counts.get(d.unit_id, 0) + 1
+    rows = []
+    for d in own:
+        if counts[d.unit_id] > 1 or d.unit_id in others_units:
+            continue  # two coders coded it: it is compared
+        doc, _, span = d.unit_id.rpartition(":")
+        start, _, end = span.partition("-")
+        lo, hi = (int(start), int(end)) if start.isdigit() and end.isdigit() else (-1, -1)
+        here = segments[(segments["doc_id"] == doc) & (segments["start"] < hi) & (segments["end"] > lo)]
+        statuses = sorted(set(here["status"].astype(str)))
+        if not statuses:
+            reason = "text the run does not analyse (removed as a header, reference or boilerplate)"
+        elif "coded" not in statuses:
+            reason = "text the run does not code: " + ", ".join(_STATUS_WORDS.get(s, s) for s in statuses)
+        else:
+            reason = "a passage the run coded but did not show this coder; no other rater coded it"
+        rows.append({"coder": d.coder, "document": doc, "start": lo, "end": hi, "code": d.code, "text": d.text,
+                     "reason": reason, "source_file": d.source_file})
+    return pd.DataFrame(rows, columns=NOT_COMPARED_COLUMNS)

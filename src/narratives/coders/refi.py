@@ -55,6 +55,19 @@ _UNITS_LINE = "narratives units: "
 """Start of the project description line listing the units the project shows, by id."""
 _SAMPLE_LINE = "narratives sample: "
 """Start of the project description line recording how a random verification sample was drawn."""
+_SOURCES_LINE = "narratives sources: "
+"""Start of the line giving each exported source's text hash (``name=sha256 prefix``): a source a coder
+edited is found on return, whatever the tool did to its name, GUID, byte-order mark or line ends."""
+_PROPOSALS_LINE = "narratives proposals: "
+"""Start of the line saying whether the machine's codings were exported (``shown``) or not (``hidden``,
+a blind project): only then can a returned project tell a review from a file given back untouched."""
+
+
+def text_hash(text: str) -> str:
+    """The hash of a source's text as exported (UTF-8, LF line ends), as the project description keeps it."""
+    import hashlib
+
+    return hashlib.sha256(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")).hexdigest()[:16]
 
 
 def _variable_type(values: Iterable[str]) -> str:
@@ -171,7 +184,9 @@ def export_project(
         f"run of {created}. Positions are Unicode code points on each source's plain text.\n"
         # which units were shown survives tools that rename selections and replace GUIDs (QualCoder keeps
         # the project memo): a proposal whose coding is gone on return was rejected
-        f"{_UNITS_LINE}{' '.join(u.unit_id for u in units)}"
+        f"{_UNITS_LINE}{' '.join(u.unit_id for u in units)}\n"
+        f"{_PROPOSALS_LINE}{'hidden' if blind else 'shown'}\n"
+        f"{_SOURCES_LINE}{' '.join(f'{doc_id}={text_hash(documents[doc_id].text)}' for doc_id in used)}"
         + (f"\n{_SAMPLE_LINE}{sample}" if sample is not None else "")
     )
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -234,6 +249,11 @@ class ReturnedProject:
     shown_units: tuple[str, ...] | None
     sample: RandomSample | None = None
     """How the units were drawn, when they are a random verification sample."""
+    exported: dict[str, str] | None = None
+    """Each source's text hash as exported (:func:`text_hash`), by source name; ``None`` for a project
+    exported before narratives recorded them, or whose description a tool dropped."""
+    blind: bool | None = None
+    """Whether the machine's codings were left out on export; ``None`` when the project does not say."""
 
 
 def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
@@ -251,10 +271,15 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
 
     archive = check_zip(path)
     with archive:
-        names = {n.lower(): n for n in archive.namelist()}
-        qde = next((n for k, n in names.items() if k.endswith(".qde")), None)
-        if qde is None:
+        projects = [n for n in archive.namelist() if n.lower().endswith(".qde")]
+        if not projects:
             raise InputError(f"{path}: no project.qde inside; is this a REFI-QDA project (.qdpx)?")
+        if len(projects) > 1:
+            raise InputError(
+                f"{path}: holds {len(projects)} project files ({', '.join(projects)}), and a REFI-QDA project has "
+                "one: which one the coder worked in cannot be told. Export the project again from the QDA tool"
+            )
+        qde = projects[0]
         root = parse_xml(read_member(archive, qde, path), f"{path}:{qde}")
         if local_name(root.tag) != "Project":
             raise InputError(f"{path}: {qde} is not a REFI-QDA project")
@@ -304,7 +329,12 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
                        if line.startswith(_UNITS_LINE)), None)
         drawn = next((RandomSample.parse(line.removeprefix(_SAMPLE_LINE)) for line in description.splitlines()
                       if line.startswith(_SAMPLE_LINE)), None)
-    return ReturnedProject(tuple(out), texts, tuple(listed) if listed is not None else None, drawn)
+        hashes = next((dict(item.rpartition("=")[::2] for item in line.removeprefix(_SOURCES_LINE).split())
+                       for line in description.splitlines() if line.startswith(_SOURCES_LINE)), None)
+        proposals = next((line.removeprefix(_PROPOSALS_LINE).strip() for line in description.splitlines()
+                          if line.startswith(_PROPOSALS_LINE)), None)
+    return ReturnedProject(tuple(out), texts, tuple(listed) if listed is not None else None, drawn, hashes,
+                           None if proposals is None else proposals == "hidden")
 
 
 def _lf_positions(text: str, plain: str, start: int, end: int, name: str) -> tuple[int, int]:
