@@ -114,3 +114,62 @@ def test_single_answer_files_in_a_corpus_of_transcripts_are_transcripts(tmp_path
     reread, unsure = corpus.warnings
     assert "3 file(s)" in reread and "answer-3" in reread
     assert "field-notes" in unsure and "kind in the manifest" in unsure
+
+
+NVIVO_TURNS = [("Speaker 1", QUESTION), ("Speaker 2", ANSWER), ("Speaker 1", FOLLOW_UP), ("Speaker 2", SECOND)]
+SPANS = ["0:00:00.0 - 0:00:06.9", "0:00:07.0 - 0:00:30.9", "0:00:31.0 - 0:00:34.9", "0:00:35.0 - 0:00:52.0"]
+ASKED = [("Speaker 1", "interviewer", QUESTION), ("Speaker 2", "participant", ANSWER),
+         ("Speaker 1", "interviewer", FOLLOW_UP), ("Speaker 2", "participant", SECOND)]
+NVIVO_TEXT = {
+    # NVivo Transcription's text export: the start time and the speaker, the words on the next line
+    "transcription-txt": "".join(f"{span[:7].rjust(8, '0')} {who}\n{said}\n\n"
+                                 for span, (who, said) in zip(SPANS, NVIVO_TURNS, strict=True)),
+    # NVivo's import table saved as text: timespan, speaker and content joined by tabs, or by commas
+    "tab-separated": "".join(f"{span}\t{who}\t{said}\n" for span, (who, said) in zip(SPANS, NVIVO_TURNS, strict=True)),
+    "comma-separated": "".join(f"{span},{who},{said}\n" for span, (who, said) in zip(SPANS, NVIVO_TURNS, strict=True)),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(NVIVO_TEXT))
+def test_nvivo_text_shapes_are_transcripts_with_the_interviewer_found(tmp_path: Path, shape: str) -> None:
+    """Read as 'other' before: the interviewer's questions were coded as data, without a word."""
+    path = tmp_path / f"{shape}.txt"
+    path.write_text(NVIVO_TEXT[shape])
+    document = load_document(path)
+    assert document.kind == "transcript"
+    assert _turns(document) == ASKED
+    assert [b.timestamp for b in document.blocks if b.kind == "turn"] == [
+        s.split(" - ")[0] if shape != "transcription-txt" else s[:7].rjust(8, "0") for s in SPANS]
+
+
+@pytest.mark.parametrize("order", [("Timespan", "Content", "Speaker"), ("#", "Timespan", "Speaker", "Content")])
+def test_nvivo_transcription_word_table_is_a_transcript(tmp_path: Path, order: tuple[str, ...]) -> None:
+    """NVivo Transcription's Word export (Timespan | Content | Speaker) came out as 48 outside-turn rows."""
+    book = docx.Document()
+    table = book.add_table(rows=1, cols=len(order))
+    for cell, name in zip(table.rows[0].cells, order, strict=True):
+        cell.text = name
+    for n, (span, (who, said)) in enumerate(zip(SPANS, NVIVO_TURNS, strict=True), start=1):
+        values = {"#": str(n), "Timespan": span, "Content": said, "Speaker": who}
+        for cell, name in zip(table.add_row().cells, order, strict=True):
+            cell.text = values[name]
+    book.save(tmp_path / "nvivo.docx")
+    document = load_document(tmp_path / "nvivo.docx")
+    assert _turns(document) == ASKED
+    assert document.warnings == ()
+
+
+def test_a_timed_file_without_speakers_says_its_questions_are_coded(tmp_path: Path) -> None:
+    path = tmp_path / "timed.txt"
+    path.write_text("".join(f"{span}\t{said}\n" for span, (_, said) in zip(SPANS, NVIVO_TURNS, strict=True)))
+    document = load_document(path)
+    assert document.kind != "transcript"
+    assert any("4 lines start with a time" in w and "questions included" in w for w in document.warnings)
+
+
+def test_a_transcript_with_no_interviewer_found_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "named.txt"
+    path.write_text(f"Ayesha: {ANSWER}\n\nBilal: {SECOND}\n\nAyesha: {SECOND}\n\nBilal: {ANSWER}\n")
+    document = load_document(path)
+    assert document.kind == "transcript"
+    assert any("no interviewer recognised among the speakers (Ayesha, Bilal)" in w for w in document.warnings)

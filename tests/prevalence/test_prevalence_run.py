@@ -95,6 +95,12 @@ def test_prevalence_csv_from_a_verified_sample(demo_run, tmp_path) -> None:
     assert (overall["participants_verified"] <= overall["participants"]).all()
     assert overall["participants_verified"].sum() > 0
     assert set(table["breakdown"]) == {"overall", "country"}
+    assert (overall["note"].fillna("") == "").all()  # 120 verified: nothing thin overall
+    groups = table[table["breakdown"] == "country"]
+    thin = groups[(groups["n_verified"] > 0) & (groups["n_verified"] < 10)]
+    assert len(thin) and thin["note"].str.startswith(
+        tuple(f"only {n} verified segment" for n in thin["n_verified"])).all()
+    assert "(none)" not in set(groups["group"]) and "(news text)" in set(groups["group"])
     out = report.write(tmp_path / "prev")
     written = pd.read_csv(out / "prevalence.csv")
     assert list(written.columns) == COLUMNS and len(written) == len(table)

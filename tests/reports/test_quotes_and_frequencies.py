@@ -69,6 +69,22 @@ def test_frequencies_shares_add_up_and_exclude_uncoded() -> None:
     assert list(sub.subtheme) == ["salary"] and sub.iloc[0]["segments"] == 1
 
 
+def test_text_without_an_attribute_is_never_pooled_with_people() -> None:
+    """Papers' and news' text went into a "(none)" country, read as a group of participants."""
+    codebook = Codebook("cb", (Theme("pay", "Pay", "d"),))
+    frame = pd.DataFrame({
+        "status": ["coded"] * 5, "theme": ["pay"] * 5, "subtheme": [None] * 5,
+        "doc_id": ["a", "b", "paper", "news", "c"],
+        "speaker": ["P1", "P2", None, None, "P3"],
+        "kind": ["transcript", "transcript", "paper", "news", "transcript"],
+        "country": ["UK", "Canada", None, None, ""],
+    })
+    groups = theme_frequencies(frame, codebook, ["country"]).query("breakdown == 'country' and level == 'theme'")
+    sizes = groups[groups.theme == "pay"].set_index("group")
+    assert dict(sizes["segments"]) == {"(news text)": 1, "(no country)": 1, "(paper text)": 1, "Canada": 1, "UK": 1}
+    assert sizes.loc["(no country)", "group_participants"] == 1 and sizes.loc["(paper text)", "group_participants"] == 0
+
+
 def test_quote_captions_read_as_a_paper_cites_them() -> None:
     from narratives.reports.quotes import caption
 

@@ -74,7 +74,7 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
         console.print(f"[yellow]Skipped {len(result.corpus.skipped)} file(s):[/]")
         for skipped in result.corpus.skipped:
             console.print(f"  • {skipped.path}: {skipped.reason}", highlight=False, soft_wrap=True)
-    warnings = [*result.corpus.warnings, *(w for d in result.corpus.documents for w in d.warnings)]
+    warnings = [*result.corpus.warnings, *(f"{d.source}: {w}" for d in result.corpus.documents for w in d.warnings)]
     for warning in warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
@@ -91,7 +91,7 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
 
 def _corrected_shares(result: RunResult) -> dict[str, str]:
     """Theme → "23.1% [17.0%, 29.2%]" from ``run --verified`` (empty without a verified sample)."""
-    from narratives.prevalence.table import PPI, interval_text, overall_themes
+    from narratives.prevalence.table import PPI, THIN, interval_text, overall_themes
 
     if result.prevalence is None:
         return {}
@@ -226,7 +226,7 @@ def print_agreement(report: AgreementReport, console: Console, *, out: Path | No
 
 def print_prevalence(report: PrevalenceReport, console: Console, *, out: Path | None = None) -> None:
     """Overall theme shares: the machine's, the corrected one with its interval, and what would narrow it."""
-    from narratives.prevalence.table import PPI, interval_text, overall_themes
+    from narratives.prevalence.table import PPI, THIN, interval_text, overall_themes
 
     verified = report.verified
     console.print(f"\n[bold]{len(verified.codes)} verified segments[/] by {', '.join(verified.coders)} "
@@ -238,8 +238,9 @@ def print_prevalence(report: PrevalenceReport, console: Console, *, out: Path | 
                      else f"{row.share:.1%} (machine labels, not verified)")
         people = (f"{row.participants} of {row.group_participants} (≥{row.participants_verified} verified)"
                   if row.group_participants else "")
+        few = " (few: read the interval)" if 0 < row.n_verified < THIN else ""
         table.add_row(str(row.code), f"{row.n_segments:,}", f"{row.machine_share:.1%}", corrected,
-                      str(row.n_verified), people)
+                      f"{row.n_verified}{few}", people)
     console.print(table)
     widest = report.prevalence.widest
     if widest:

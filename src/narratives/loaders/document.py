@@ -19,7 +19,7 @@ from narratives.loaders.formats import reader_for
 from narratives.loaders.furniture import clean_units
 from narratives.loaders.kinds import infer_kind
 from narratives.loaders.paragraphs import assemble, lines_to_units
-from narratives.loaders.turns import build_transcript
+from narratives.loaders.turns import build_transcript, timed_lines
 from narratives.models import DOCUMENT_KINDS, Block, Document, DocumentKind
 
 _GENERIC_HEADINGS = re.compile(
@@ -83,11 +83,23 @@ def build_document(extracted: Extracted, *, path: Path, data: bytes, doc_id: str
     if transcript is not None:
         text, blocks = transcript
         kind = "transcript"
+        speakers = sorted({b.speaker for b in blocks if b.kind == "turn" and b.speaker})
+        if len(speakers) >= 2 and not any(b.role == "interviewer" for b in blocks):
+            warnings.append(
+                f"no interviewer recognised among the speakers ({', '.join(speakers[:6])}): every turn is coded, "
+                "questions included. Name the interviewer in the manifest's interviewer column (or label the "
+                "turns Interviewer:)")
     else:
         units = lines_to_units(extracted)
+        timed = timed_lines(line.text for line in extracted.lines)
         if kind == "transcript":
             warnings.append("the manifest says transcript, but no speaker labels (P5:, Interviewer:) "
-                            "were found; the text is kept as paragraphs")
+                            "were found; the text is kept as paragraphs and coded as a whole")
+        elif timed >= 3:
+            warnings.append(
+                f"{timed} lines start with a time, as transcripts do, but no speaker turns were recognised: the "
+                "text is coded as a whole, any interviewer's questions included. Label the turns (P1:, "
+                "Interviewer:) or give the file a manifest row with kind transcript and its interviewer")
         kind = kind or infer_kind(units, extracted.hint)
         text, blocks = assemble(clean_units(units))
     if not text.strip():

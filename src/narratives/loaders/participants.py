@@ -205,3 +205,13 @@ def participant_keys(coded: pd.DataFrame) -> pd.Series:
         own = own.where(~named, speech["participant"].astype(str))
     keys.loc[speech.index] = own
     return keys
+
+
+def attribute_groups(coded: pd.DataFrame, column: str) -> pd.Series:
+    """The group of each coded segment in a breakdown by ``column``: its value; where it has none, the
+    participants without one (``(no country)``) are kept apart from the text of papers and news, which
+    no participant spoke (``(paper text)``, ``(news text)``): pooled, they read as one group of people."""
+    values = coded[column].fillna("").astype(str).str.strip()
+    spoken = coded["kind"].astype(str).eq("transcript")
+    missing = values.eq("")
+    return values.where(~missing, ("(" + coded["kind"].astype(str) + " text)").where(~spoken, f"(no {column})"))

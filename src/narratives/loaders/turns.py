@@ -57,6 +57,19 @@ _HEADER = re.compile(
     rf"^(?:\[(?P<bracketed>{_STANDARD}|{_NAME})\]|(?P<label>{_STANDARD}|{_NAME}))"
     rf"(?:\s+(?P<plain>{_TIME})|\s*\((?P<paren>{_TIME})\))\s*(?P<colon>:)?\s*"
 )
+# NVivo's shapes put the time (or a timespan, "0:00:07.1 - 0:00:14.1") first: NVivo Transcription's text
+# export ("00:00:07 Speaker 2", the text on the next line), and its import tables saved as text, the
+# columns joined by tabs (read as spaces) or commas ("0:00:07.1 - 0:00:14.1  Speaker 2  The salary ...").
+_SPAN = rf"{_TIME}(?:\s*[-–]\s*{_TIME})?"
+_SPAN_FIRST = rf"^(?:\[(?P<t1>{_SPAN})\]|\((?P<t2>{_SPAN})\)|#?(?P<t3>{_SPAN})#?)"
+_SPOKEN = (r"(?:P\s?\d{1,3}|(?:Participant|Respondent|Speaker|Interviewee|Informant)\s?#?\d{1,3}|"
+           r"Interviewer|Moderator|Facilitator|Researcher)")
+_TIME_FIRST = (
+    re.compile(rf"{_SPAN_FIRST}\s*[-–]?\s*(?P<label>{_STANDARD}|{_NAME})\s*$"),  # the text on the next line
+    re.compile(rf"{_SPAN_FIRST}\s*[,;]\s*(?P<label>{_STANDARD}|{_NAME})\s*[,;]\s*(?=\S)"),  # delimited columns
+    re.compile(rf"{_SPAN_FIRST}\s+(?P<label>{_SPOKEN})\s+(?=\S)"),  # tab-separated columns, read as spaces
+)
+_STARTS_WITH_TIME = re.compile(rf"{_SPAN_FIRST}(?:\s|,|;|$)")
 _STANDARD_FULL = re.compile(rf"{_STANDARD}", re.IGNORECASE)
 _INTERVIEWER = {"interviewer", "i", "int", "iv", "moderator", "mod", "facilitator", "researcher",
                 "q", "question"}
@@ -106,18 +119,28 @@ def match_label(line: str, *, names: bool = True) -> Label | None:
     if found is not None:
         speaker = found.group("label")
         timestamp = found.group("ts1") or found.group("ts2") or found.group("ts3")
-    else:
-        found = _HEADER.match(line)
+    elif (found := _HEADER.match(line)) is not None:
         # the name and time alone on the line, or (Rev) followed by a colon and the text
-        if found is None or (found.end() < len(line) and not found.group("colon")):
+        if found.end() < len(line) and not found.group("colon"):
             return None
         speaker = found.group("bracketed") or found.group("label")
         timestamp = found.group("plain") or found.group("paren")
+    else:
+        found = next((m for pattern in _TIME_FIRST if (m := pattern.match(line)) is not None), None)
+        if found is None:
+            return None
+        speaker = found.group("label")
+        timestamp = re.split(r"\s*[-–]\s*", found.group("t1") or found.group("t2") or found.group("t3"))[0]
     speaker = " ".join(speaker.split())
     standard = _STANDARD_FULL.fullmatch(speaker) is not None
     if not standard and (not names or speaker.lower() in _NOT_SPEAKERS):
         return None
     return Label(speaker, found.end(), timestamp, standard)
+
+
+def timed_lines(lines: Iterable[str]) -> int:
+    """How many lines start with a time or a timespan (``00:00:07``, ``0:00:07.1 - 0:00:14.1``)."""
+    return sum(1 for line in lines if _STARTS_WITH_TIME.match(line))
 
 
 def role_of(speaker: str, interviewers: Iterable[str] = ()) -> SpeakerRole:

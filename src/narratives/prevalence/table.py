@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from narratives.loaders.participants import participant_keys
+from narratives.loaders.participants import attribute_groups, participant_keys
 from narratives.models import UNASSIGNED, Codebook
 from narratives.prevalence.estimator import Z95, Estimate, ppi_share, sample_size_for
 from narratives.prevalence.records import VerifiedSample
@@ -31,10 +31,12 @@ __all__ = ["COLUMNS", "MACHINE_ONLY", "PPI", "Prevalence", "interval_text", "ove
 
 COLUMNS = [
     "breakdown", "group", "level", "code", "n_segments", "machine_share", "share", "low", "high",
-    "n_verified", "method", "machine_weight", "participants", "group_participants", "participants_verified",
+    "n_verified", "method", "machine_weight", "participants", "group_participants", "participants_verified", "note",
 ]
 PPI = "prediction-powered (PPI++)"
 MACHINE_ONLY = "machine labels, not verified"
+THIN = 10
+"""Fewer verified segments than this in a group: its share rests on a handful of judgements, and says so."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,8 @@ def prevalence_table(segments: pd.DataFrame, codebook: Codebook, verified: Verif
     codes.append((UNASSIGNED, "theme"))
     groups: list[tuple[str, str, np.ndarray]] = [("overall", "all", np.ones(len(coded), dtype=bool))]
     for column in by:
-        values = coded[column].fillna("").astype(str)
-        groups += [(column, v or "(none)", (values == v).to_numpy()) for v in sorted(set(values))]
+        values = attribute_groups(coded, column)
+        groups += [(column, v, (values == v).to_numpy()) for v in sorted(set(values))]
     strata = coded[strata_column].fillna("").astype(str).to_numpy() if strata_column else None
     people = participant_keys(coded).to_numpy()
     rows, overall = [], []
@@ -138,9 +140,12 @@ def _row(breakdown: str, group: str, level: str, code: str, machine: np.ndarray,
             "machine_share": round(float(machine.mean()), 4) if len(machine) else 0.0}
     if est is None:
         return {**base, "share": base["machine_share"], "low": None, "high": None, "n_verified": 0,
-                "method": MACHINE_ONLY, "machine_weight": None}
+                "method": MACHINE_ONLY, "machine_weight": None, "note": "no verified segment in this group"}
+    thin = (f"only {est.n_verified} verified segment{'s' if est.n_verified != 1 else ''}: the share rests on "
+            f"{'them' if est.n_verified != 1 else 'it'}; quote the interval, not the share"
+            if est.n_verified < THIN else "")
     return {**base, "share": round(est.share, 4), "low": round(est.low, 4), "high": round(est.high, 4),
-            "n_verified": est.n_verified, "method": PPI, "machine_weight": round(est.lam, 3)}
+            "n_verified": est.n_verified, "method": PPI, "machine_weight": round(est.lam, 3), "note": thin}
 
 
 def _participants(people: np.ndarray, machine: np.ndarray, human: np.ndarray) -> dict[str, int]:

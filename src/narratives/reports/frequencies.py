@@ -4,7 +4,9 @@ Counts are over *coded* segments (participant speech of at least ``min_words`` w
 interviewer turns and fragments are excluded), so every share is traceable to the rows
 of ``segments.csv`` with the same theme. Within each group, theme-level shares add up
 to 1 (``unassigned`` included); subtheme rows give the share of the group's coded
-segments that carry that subtheme.
+segments that carry that subtheme. In a breakdown by an attribute, text without a value is
+its own group: participants without one (``(no country)``) apart from papers' and news'
+text (``(paper text)``), never pooled.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from narratives.loaders.participants import participant_keys
+from narratives.loaders.participants import attribute_groups, participant_keys
 from narratives.models import UNASSIGNED, Codebook
 
 COLUMNS = [
@@ -110,7 +112,7 @@ def theme_frequencies(segments: pd.DataFrame, codebook: Codebook, by: Sequence[s
     for column in ("kind", *by):
         if column not in coded.columns:
             raise KeyError(column)
-        values = coded[column].fillna("").astype(str)
+        values = coded[column].astype(str) if column == "kind" else attribute_groups(coded, column)
         for value in sorted(set(values)):
-            rows.extend(_rows_for_group(coded[values == value], codebook, column, value or "(none)"))
+            rows.extend(_rows_for_group(coded[values == value], codebook, column, value))
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -73,7 +73,8 @@ def build_run_manifest(
             for d in result.corpus.documents
         ],
         "skipped_files": [{"path": s.path, "reason": s.reason} for s in result.corpus.skipped],
-        "warnings": list(result.corpus.warnings) + [w for d in result.corpus.documents for w in d.warnings],
+        "warnings": list(result.corpus.warnings) + [f"{d.source}: {w}" for d in result.corpus.documents
+                                                    for w in d.warnings],
         "counts": result.counts(),
         "embedding_cache": result.cache,
         "timings_seconds": result.timings,

@@ -59,13 +59,17 @@ def _cells(row: Any) -> list[Any]:
 
 
 _HEADER_WORDS = {"speaker", "name", "who", "person", "text", "transcript", "utterance", "what was said",
-                 "time", "timestamp", "start", "time code", "timecode"}
-_TIME = re.compile(r"^\[?\(?\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?\)?\]?$")
+                 "time", "timestamp", "start", "time code", "timecode", "timespan", "time span", "content",
+                 "id", "#", "no", "no."}
+_ONE_TIME = r"\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?"
+_TIME = re.compile(rf"^\[?\(?{_ONE_TIME}(?:\s*[-–]\s*{_ONE_TIME})?\)?\]?$")
+"""A time or, as NVivo writes its transcripts' first column, a timespan (``0:00:07.1 - 0:00:14.1``)."""
 
 
 def speaker_table(rows: list[list[str]]) -> list[Line] | None:
     """A transcript kept as a table, one turn per row (speaker | text, or with a time column),
-    as QDA users prepare interviews in Word; ``None`` for any other table.
+    as QDA users prepare interviews in Word and NVivo Transcription exports them (``Timespan |
+    Content | Speaker``, optionally with a row-number column); ``None`` for any other table.
 
     The speaker column holds short labels (``P1``, ``Interviewer``, ``Ayesha Malik``) that recur;
     the text column is the longest on average; a header row (``Speaker | Text``) is skipped.
@@ -77,10 +81,12 @@ def speaker_table(rows: list[list[str]]) -> list[Line] | None:
     if rows and all(c.lower() in _HEADER_WORDS for c in rows[0] if c):
         rows = rows[1:]
     width = {len(r) for r in rows}
-    if len(rows) < 2 or len(width) != 1 or width.pop() not in (2, 3):
+    if len(rows) < 2 or len(width) != 1 or width.pop() not in (2, 3, 4):
         return None
     columns = list(zip(*rows, strict=True))
-    times = [i for i, col in enumerate(columns) if all(_TIME.match(c) for c in col if c)]
+    numbers = [i for i, col in enumerate(columns) if all(c.isdigit() for c in col)]  # NVivo's row ids
+    clock = [i for i, col in enumerate(columns) if i not in numbers and all(_TIME.match(c) for c in col if c)]
+    times = [*clock, *numbers]
     labels = [
         i for i, col in enumerate(columns) if i not in times
         and all(c and len(c.split()) <= 4 and match_label(f"{c}: x") is not None for c in col)
@@ -92,10 +98,10 @@ def speaker_table(rows: list[list[str]]) -> list[Line] | None:
     rest = [i for i in range(len(columns)) if i != speaker and i not in times]
     if len(rest) != 1:
         return None
-    said, when = rest[0], (times[0] if times else None)
+    said, when = rest[0], (clock[0] if clock else None)
     return [
-        Line(f"{row[speaker]}: {row[said]}", speaker=row[speaker], timestamp=row[when].strip("[]()") or None
-             if when is not None else None)
+        Line(f"{row[speaker]}: {row[said]}", speaker=row[speaker],
+             timestamp=re.split(r"\s*[-–]\s*", row[when].strip("[]()"))[0] or None if when is not None else None)
         for row in rows if row[said]
     ]
 
