@@ -140,6 +140,49 @@ def test_corrupt_cache_file_is_set_aside_and_rebuilt(tmp_path: Path, fake_embedd
     assert again.last_stats.misses == 0
 
 
+def test_a_cache_with_another_tables_layout_is_set_aside_once_not_warned_about_every_run(
+    tmp_path: Path, fake_embedder: type
+) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "embeddings.sqlite3") as conn:
+        conn.execute("CREATE TABLE embeddings (key TEXT, vec BLOB)")
+    cache = EmbeddingCache(tmp_path)
+    with pytest.warns(CacheWarning, match="columns key, vec"):
+        first = CachedEmbedder(fake_embedder(), cache).embed(TEXTS)
+    assert len(cache.notes) == 1 and list(tmp_path.glob("embeddings.sqlite3.corrupt-*"))
+    again = CachedEmbedder(fake_embedder(), EmbeddingCache(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        assert np.array_equal(again.embed(TEXTS), first)
+    assert again.last_stats.misses == 0
+
+
+def test_a_cache_another_run_holds_is_read_and_named_as_busy(tmp_path: Path, fake_embedder: type,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was reported as "read-only" after 30 s, which sent users looking at permissions."""
+    import narratives.embed.cache as module
+
+    with EmbeddingCache(tmp_path) as cache:
+        stored = CachedEmbedder(fake_embedder(), cache).embed(TEXTS)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"c = sqlite3.connect({str(tmp_path / 'embeddings.sqlite3')!r}, isolation_level=None)\n"
+        "c.execute('BEGIN EXCLUSIVE'); print('held', flush=True); time.sleep(60)\n")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(module, "LOCK_WAIT", 1.0)
+        cache = EmbeddingCache(tmp_path)
+        with pytest.warns(CacheWarning, match="in use by another narratives run"):
+            vectors = CachedEmbedder(fake_embedder(), cache).embed(TEXTS + ["a new text"])
+        assert cache.read_only and not any("read-only" in note for note in cache.notes)
+        assert np.array_equal(vectors[:4], stored)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_unusable_directory_degrades_to_no_cache(tmp_path: Path, fake_embedder: type) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")

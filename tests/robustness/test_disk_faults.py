@@ -58,3 +58,19 @@ def test_a_full_disk_for_the_cache_only_costs_speed(tmp_path: Path, run_small) -
         assert code == 0, output
         assert "Traceback" not in output
         assert [n for n in manifest["notes"] if "cache" in n and str(disk) in n]
+
+
+def test_a_full_disk_for_an_export_names_the_file(tmp_path: Path, demo_run) -> None:  # type: ignore[no-untyped-def]
+    """The error named "a file", and a half-written workbook's finalizer printed a second traceback."""
+    import sys
+
+    _, run_dir = demo_run
+    with _tmpfs(tmp_path / "disk") as disk:
+        (disk / "filler").write_bytes(b"\0" * 200_000)
+        target = disk / "review" / "decisions.xlsx"
+        done = subprocess.run([str(Path(sys.executable).with_name("narratives")), "export", str(run_dir), "--to", "xlsx",
+                               "--units", "assigned", "--out", str(target)], capture_output=True, text=True)
+        assert done.returncode == 2, done.stderr
+        assert f"no space left on the disk while writing {target}" in done.stderr
+        assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+        assert not target.exists() and not list(target.parent.glob(".*partial"))

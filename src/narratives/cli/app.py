@@ -66,9 +66,14 @@ def _friendly_errors(func: F) -> F:
             asked.append(number)
             raise KeyboardInterrupt
 
-        def unraisable(info: Any) -> None:  # Ctrl-C that landed in a finalizer, where Python cannot raise it
-            if not isinstance(info.exc_value, KeyboardInterrupt):
-                sys.__unraisablehook__(info)
+        failed: list[OSError] = []
+
+        def unraisable(info: Any) -> None:
+            # Ctrl-C that landed in a finalizer, where Python cannot raise it; and, once a system error is
+            # reported, the same error again from a half-written file's finalizer (a zip closed on a full disk)
+            if isinstance(info.exc_value, KeyboardInterrupt) or (failed and isinstance(info.exc_value, OSError)):
+                return
+            sys.__unraisablehook__(info)
 
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, interrupt) if in_main else None
@@ -83,6 +88,16 @@ def _friendly_errors(func: F) -> F:
         except NarrativesError as exc:
             raise fail(str(exc), 2) from None
         except OSError as exc:
+            import gc
+
+            failed.append(exc)
+            chained: BaseException | None = exc
+            seen: set[int] = set()
+            while chained is not None and id(chained) not in seen:  # free the failed frames' open files now,
+                seen.add(id(chained))  # while their errors are known
+                chained.__traceback__ = None
+                chained = chained.__cause__ or chained.__context__
+            gc.collect()
             raise fail(describe_os_error(exc), 2) from None
         except KeyboardInterrupt:
             if in_main:

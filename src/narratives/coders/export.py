@@ -17,7 +17,7 @@ from narratives.coders.records import Candidate
 from narratives.errors import InputError, OutputExistsError
 from narratives.models import Document
 from narratives.prevalence.records import RandomSample
-from narratives.reports.atomic import note_placed, uninterrupted
+from narratives.reports.atomic import named, note_placed, uninterrupted
 from narratives.spreadsheet import csv_row
 
 if TYPE_CHECKING:
@@ -224,8 +224,11 @@ def export_run(
         # leaves half a file where a coder's filled-in sheet was
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         try:
-            _write_one(fmt, partial, run, ordered, documents=documents, coder=coder, blind=blind, origin=origin,
-                       deidentify=deidentify, sample=drawn)
+            try:
+                _write_one(fmt, partial, run, ordered, documents=documents, coder=coder, blind=blind,
+                           origin=origin, deidentify=deidentify, sample=drawn)
+            except OSError as exc:
+                raise named(exc, path) from exc
             with uninterrupted():
                 os.replace(partial, path)
                 note_placed(path)

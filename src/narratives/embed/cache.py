@@ -46,11 +46,22 @@ CREATE TABLE IF NOT EXISTS embeddings (
 """
 
 
+_COLUMNS = ("model", "text_sha256", "dim", "vector")
+
+
 def _writable(directory: Path, path: Path) -> bool:
     """Whether SQLite can write ``path`` and its journal files beside it."""
     import os
 
     return os.access(directory, os.W_OK | os.X_OK) and os.access(path, os.W_OK)
+
+
+LOCK_WAIT = 30.0
+"""Seconds a run waits for another run's write to the cache before going on without it."""
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 class CacheWarning(UserWarning):
@@ -108,9 +119,12 @@ class EmbeddingCache:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._conn = self._connect()
         except sqlite3.OperationalError as exc:
+            if self.path.is_file() and _locked(exc):
+                return self._open_read_only(exc, locked=True)
             if self.path.is_file():
                 return self._open_read_only(exc)
-            self._disable(f"cannot open embedding cache {self.path} ({exc}); embedding without a cache")
+            else:
+                self._disable(f"cannot open embedding cache {self.path} ({exc}); embedding without a cache")
         except sqlite3.DatabaseError as exc:
             self._recover(exc)
         except OSError as exc:
@@ -118,7 +132,7 @@ class EmbeddingCache:
         return self._conn
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30.0)
+        conn = sqlite3.connect(self.path, timeout=LOCK_WAIT)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -127,6 +141,12 @@ class EmbeddingCache:
                 raise sqlite3.DatabaseError(f"unknown cache schema version {version}")
             if version == 1:
                 _convert_from_version_1(conn)
+            columns = [row[1] for row in conn.execute("PRAGMA table_info(embeddings)")]
+            if columns and columns != list(_COLUMNS):
+                # not this cache's table (another tool's, or an older layout): set aside and rebuilt once,
+                # instead of failing every read and write of every run
+                raise sqlite3.DatabaseError(f"its embeddings table has the columns {', '.join(columns)}, not "
+                                            f"{', '.join(_COLUMNS)}")
             conn.execute(_SCHEMA)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.commit()
@@ -135,18 +155,25 @@ class EmbeddingCache:
             raise
         return conn
 
-    def _open_read_only(self, cause: Exception | None = None) -> sqlite3.Connection | None:
+    def _open_read_only(self, cause: Exception | None = None, *, locked: bool = False) -> sqlite3.Connection | None:
         """A cache in a folder this user cannot write (shared, or on a read-only disk): read it as
-        it is (``immutable``: nobody can be writing it) and add nothing to it."""
+        it is (``immutable``: nobody can be writing it) and add nothing to it. A cache another run is
+        writing (``locked``) is read as an ordinary reader, beside that writer."""
+        mode = "mode=ro" if locked else "mode=ro&immutable=1"
         try:
-            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True, timeout=LOCK_WAIT)
             self._conn.execute("SELECT COUNT(*) FROM embeddings LIMIT 1").fetchone()
         except sqlite3.DatabaseError as exc:
             self._disable(f"cannot open embedding cache {self.path} ({cause or exc}); embedding without a cache")
             return None
         self.read_only = True
-        self._warn(f"embedding cache {self.path} cannot be written (read-only); reading it, "
-                   "but vectors embedded now are not kept")
+        if locked:
+            self._warn(f"embedding cache {self.path} is in use by another narratives run (it held its lock for "
+                       f"{LOCK_WAIT:.0f} s): reading it, but vectors embedded now are not kept. Run again when "
+                       "the other run has finished, or give each run its own --set cache=…")
+        else:
+            self._warn(f"embedding cache {self.path} cannot be written (read-only); reading it, "
+                       "but vectors embedded now are not kept")
         return self._conn
 
     def _disable(self, message: str) -> None:
@@ -168,7 +195,7 @@ class EmbeddingCache:
         except (OSError, sqlite3.DatabaseError) as again:
             self._disable(f"embedding cache {self.path} is unusable ({exc}; {again}); embedding uncached")
             return
-        self._warn(f"embedding cache {self.path} was corrupt ({exc}); moved it to {aside} and started afresh")
+        self._warn(f"embedding cache {self.path} could not be used ({exc}); moved it to {aside} and started afresh")
 
     def _run(self, action: str, work: Any) -> Any:
         """Call ``work(conn)``; on a corrupt file recover and retry once; on other failures degrade."""
@@ -179,7 +206,9 @@ class EmbeddingCache:
             try:
                 return work(conn)
             except sqlite3.OperationalError as exc:  # locked, disk full, read-only...
-                self._warn(f"embedding cache {self.path}: could not {action} ({exc}); continuing")
+                why = (f"another narratives run holds it (locked for {LOCK_WAIT:.0f} s)" if _locked(exc)
+                       else str(exc))
+                self._warn(f"embedding cache {self.path}: could not {action} ({why}); continuing")
                 return None
             except sqlite3.DatabaseError as exc:  # malformed image, not a database
                 if attempt == 2:

@@ -78,6 +78,9 @@ def staged_directory(out: str | Path) -> Iterator[Path]:
         os.chmod(staging, 0o777 & ~current_umask())  # a folder like any other (mkdtemp's 0700 would hide it)
         yield staging
         _swap_into_place(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise named(exc, target) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -161,6 +164,14 @@ def _swap_into_place(staging: Path, out: Path) -> None:
             raise
         _placed.append(out)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def named(exc: OSError, where: Path) -> OSError:
+    """``exc`` naming ``where`` when the system did not say which file (a full disk fails a ``write``
+    on an open file, and Python's error then names none)."""
+    if exc.filename is not None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(where))
 
 
 def current_umask() -> int:
