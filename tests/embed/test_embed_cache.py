@@ -175,7 +175,7 @@ def test_a_cache_another_run_holds_is_read_and_named_as_busy(tmp_path: Path, fak
         monkeypatch.setattr(module, "LOCK_WAIT", 1.0)
         cache = EmbeddingCache(tmp_path)
         with pytest.warns(CacheWarning, match="in use by another narratives run"):
-            vectors = CachedEmbedder(fake_embedder(), cache).embed(TEXTS + ["a new text"])
+            vectors = CachedEmbedder(fake_embedder(), cache).embed([*TEXTS, "a new text"])
         assert cache.read_only and not any("read-only" in note for note in cache.notes)
         assert np.array_equal(vectors[:4], stored)
     finally:

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.privacy.network_guard import crossings, run_guarded, strace_works
 
 PROBE = """
@@ -51,8 +50,8 @@ def test_guard_reads_onnxruntime_telemetry_as_strace_printed_it(tmp_path: Path) 
     log.write_text(
         '2168  connect(8, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT\n'
         '2169  connect(8, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.255.255.53")}, 16) = 0\n'
-        '2169  sendto(8, "x\\205\\1\\0\\0\\1\\0\\0\\0\\0\\0\\0\\6mobile\\6events\\4data\\t"..., 50, MSG_NOSIGNAL, NULL, 0)'
-        ' = 50\n'
+        '2169  sendto(8, "x\\205\\1\\0\\0\\1\\0\\0\\0\\0\\0\\0\\6mobile\\6events\\4data\\t"..., 50, '
+        'MSG_NOSIGNAL, NULL, 0) = 50\n'
         '2422  connect(23, {sa_family=AF_INET6, sin6_port=htons(6379), sin6_flowinfo=htonl(0), '
         'inet_pton(AF_INET6, "::ffff:192.0.2.2", &sin6_addr), sin6_scope_id=0}, 28) = 0\n'
         '2422  connect(24, {sa_family=AF_INET6, sin6_port=htons(6379), sin6_flowinfo=htonl(0), '

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-
 from tests.privacy.network_guard import crossings, run_guarded, strace_works
 
 pytestmark = pytest.mark.slow

@@ -68,8 +68,9 @@ def test_a_full_disk_for_an_export_names_the_file(tmp_path: Path, demo_run) -> N
     with _tmpfs(tmp_path / "disk") as disk:
         (disk / "filler").write_bytes(b"\0" * 200_000)
         target = disk / "review" / "decisions.xlsx"
-        done = subprocess.run([str(Path(sys.executable).with_name("narratives")), "export", str(run_dir), "--to", "xlsx",
-                               "--units", "assigned", "--out", str(target)], capture_output=True, text=True)
+        command = [str(Path(sys.executable).with_name("narratives")), "export", str(run_dir), "--to", "xlsx",
+                   "--units", "assigned", "--out", str(target)]
+        done = subprocess.run(command, capture_output=True, text=True)
         assert done.returncode == 2, done.stderr
         assert f"no space left on the disk while writing {target}" in done.stderr
         assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr

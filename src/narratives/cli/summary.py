@@ -91,7 +91,7 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
 
 def _corrected_shares(result: RunResult) -> dict[str, str]:
     """Theme → "23.1% [17.0%, 29.2%]" from ``run --verified`` (empty without a verified sample)."""
-    from narratives.prevalence.table import PPI, THIN, interval_text, overall_themes
+    from narratives.prevalence.table import PPI, interval_text, overall_themes
 
     if result.prevalence is None:
         return {}
