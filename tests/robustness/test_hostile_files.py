@@ -70,27 +70,41 @@ def test_a_link_loop_named_as_the_input_is_a_clear_error(tmp_path: Path) -> None
         load_corpus([tmp_path / "self.txt"])
 
 
-def test_a_folder_that_cannot_be_opened_is_listed_not_dropped(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """As root (CI) every folder opens, so the operating system's refusal is played by os.scandir."""
+def test_a_folder_that_cannot_be_opened_is_listed_not_dropped() -> None:
+    """A real refusal by the system: the folder is closed to others, and the corpus is loaded as another
+    user (``nobody``, when the tests run as root, as in CI) or as this one (when they do not)."""
     import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
 
-    folder = _folder(tmp_path)
-    locked = folder / "locked"
-    locked.mkdir()
-    (locked / "p2.txt").write_text(ANSWER.replace("P1", "P2"))
-    real_scandir = os.scandir
-
-    def scandir(path: object = ".") -> object:
-        if Path(os.fsdecode(path)) == locked:  # type: ignore[arg-type]
-            raise PermissionError(13, "Permission denied", os.fsdecode(path))  # type: ignore[arg-type]
-        return real_scandir(path)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(os, "scandir", scandir)
-    corpus = load_corpus([folder])
-    assert [d.doc_id for d in corpus.documents] == ["p1"]
-    [skip] = corpus.skipped
-    assert Path(skip.path) == locked and "cannot be opened" in skip.reason and "Permission denied" in skip.reason
+    base = Path(tempfile.mkdtemp(prefix="narratives-locked-"))  # pytest's tmp_path is closed to other users
+    try:
+        os.chmod(base, 0o755)
+        folder = _folder(base)
+        os.chmod(folder, 0o755)
+        locked = folder / "locked"
+        locked.mkdir()
+        (locked / "p2.txt").write_text(ANSWER.replace("P1", "P2"))
+        os.chmod(locked, 0o700 if os.geteuid() == 0 else 0o000)
+        probe = ("from narratives.loaders import load_corpus\n"
+                 f"c = load_corpus([{str(folder)!r}])\n"
+                 "print([d.doc_id for d in c.documents]); print([(s.path, s.reason) for s in c.skipped])\n")
+        if os.geteuid() == 0:
+            if shutil.which("setpriv") is None:
+                pytest.skip("running as root without setpriv: no user the folder can be closed to")
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", probe]
+        else:
+            command = [sys.executable, "-c", probe]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=base, env={**os.environ, "HOME": str(base)})
+        assert done.returncode == 0, done.stderr
+        documents, skipped = done.stdout.splitlines()
+        assert documents == "['p1']"
+        assert str(locked) in skipped and "cannot be opened" in skipped and "Permission denied" in skipped
+    finally:
+        os.chmod(base / "corpus" / "locked", 0o700)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_utf16_without_a_mark_and_a_stray_nul_byte_are_read_with_a_warning(tmp_path: Path) -> None:

@@ -46,9 +46,9 @@ def _targets(out: Path, fmt: Format, coders: Sequence[str]) -> list[tuple[str | 
     base = out if out.suffix.lower() == suffix else out.with_name(out.name + suffix)
     if not coders:
         return [(None, base)]
-    named = [(c, base.with_name(f"{base.stem}-{slugify(c) or 'coder'}{suffix}")) for c in coders]
+    files = [(c, base.with_name(f"{base.stem}-{slugify(c) or 'coder'}{suffix}")) for c in coders]
     by_file: dict[str, list[str]] = {}
-    for coder, path in named:
+    for coder, path in files:
         by_file.setdefault(path.name.lower(), []).append(coder)  # lower: one file on a case-blind disk too
     same = [names for names in by_file.values() if len(names) > 1]
     if same:
@@ -56,7 +56,7 @@ def _targets(out: Path, fmt: Format, coders: Sequence[str]) -> list[tuple[str | 
         raise InputError(f"--coders: {shown} would be written to the same file, so one coder's sheet would replace "
                          "the other's. Names are compared without case, spaces and punctuation: give each coder "
                          "once, or tell them apart (e.g. Amna K, Amna R)")
-    return [(coder, path) for coder, path in named]
+    return [(coder, path) for coder, path in files]
 
 
 def _sample(units: list[Candidate], n: int | None, seed: int) -> list[Candidate]:
