@@ -77,6 +77,14 @@ def test_a_word_document_given_as_decisions_is_named_as_one(tmp_path: Path, repo
     assert "UTF-8" not in result.output
 
 
+def test_a_word_document_named_as_a_project_is_named_as_one(tmp_path: Path, repo_dir: Path, demo_run) -> None:
+    _, run_dir = demo_run
+    project = tmp_path / "project.qdpx"
+    project.write_bytes((repo_dir / "corpora/demo/interviews/p10-geriatric-medicine-uk.docx").read_bytes())
+    with pytest.raises(InputError, match="this is a Word document, not a REFI-QDA project"):
+        measure_agreement([project], run_dir=run_dir, reps=10)
+
+
 def _rewrite(project: Path, out: Path, edit) -> Path:  # type: ignore[no-untyped-def]
     with zipfile.ZipFile(project) as archive:
         members = [(info.filename, archive.read(info)) for info in archive.infolist()]

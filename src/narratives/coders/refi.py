@@ -38,7 +38,7 @@ from narratives.errors import InputError
 from narratives.models import Codebook, Document
 from narratives.prevalence.records import RandomSample
 from narratives.reports.run_dir import SavedRun
-from narratives.safe_files import check_zip, parse_xml, read_member
+from narratives.safe_files import KIND_NAMES, check_zip, file_kind, parse_xml, read_member
 
 __all__ = [
     "MACHINE_USER",
@@ -269,6 +269,10 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
     """
     from narratives.codebook import code_index, find_code
 
+    kind = file_kind(path)
+    if kind not in ("qdpx", "zip", None):
+        raise InputError(f"{path}: this is {KIND_NAMES[kind]}, not a REFI-QDA project (.qdpx); export the project "
+                         "from the QDA tool as REFI-QDA")
     archive = check_zip(path)
     with archive:
         projects = [n for n in archive.namelist() if n.lower().endswith(".qde")]
