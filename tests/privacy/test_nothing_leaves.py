@@ -5,7 +5,7 @@ thread and child process, Ray's included; :mod:`network_guard`): a run on a loca
 with a cold cache and a home folder never used before (so the ONNX model is exported and every
 library starts from nothing), the quotes exported for two coders and as a REFI-QDA project, the
 coders' sheets filled in and measured with ``agreement``, and a second run that learns from their
-decisions. A socket that reaches beyond loopback, a listener opened to the network, or a DNS
+decisions (fine-tuning the model on them). A socket that reaches beyond loopback, a listener opened to the network, or a DNS
 query fails the test with the call and the process that made it. Telemetry that would have left
 also leaves a device id in ``~/.cache/Microsoft``: none may appear.
 """
@@ -76,8 +76,9 @@ def test_first_hour_sends_nothing_beyond_loopback(guarded: tuple[Path, dict[str,
     _run("run-ray-cold", ["run", str(demo), "--manifest", str(demo / "manifest.csv"), "--codebook", str(codebook),
                           "--backend", "ray", "--out", str(work / "run-1"), "-q"], work, env)
     assert (work / "cache" / "onnx").is_dir()  # the model was exported in this run
+    # 80 passages each, most accepted: enough (40) for the second run to fine-tune the model on them
     _run("export-xlsx", ["export", str(work / "run-1"), "--to", "xlsx", "--out", str(work / "review" / "d.xlsx"),
-                         "--coders", "amna,bilal"], work, env)
+                         "--coders", "amna,bilal", "--units", "assigned", "--sample", "80"], work, env)
     _run("export-qdpx", ["export", str(work / "run-1"), "--to", "qdpx", "--out", str(work / "review" / "p.qdpx")],
          work, env)
     sheets = sorted((work / "review").glob("d-*.xlsx"))
@@ -92,3 +93,4 @@ def test_first_hour_sends_nothing_beyond_loopback(guarded: tuple[Path, dict[str,
                                str(codebook), "--examples", str(work / "agr" / "examples.csv"),
                                "--out", str(work / "run-2"), "-q"], work, env)
     assert (work / "run-2" / "segments.csv").is_file()
+    assert list((work / "cache" / "tuned").iterdir())  # the model was fine-tuned on the decisions, offline
