@@ -3,7 +3,7 @@
 A patch of Python's ``socket`` sees only Python: onnxruntime's telemetry, Ray's C++ servers and
 the C resolver open their sockets from native code. So the command runs under ``strace -f``
 (every thread and child process, Ray's workers included), and every ``connect``, ``bind``,
-``sendto`` and ``sendmsg`` with an internet address is checked: only loopback may be reached or
+``sendto``, ``sendmsg`` and ``sendmmsg`` with an internet address is checked: only loopback may be reached or
 listened on, and no DNS query may leave (a query names the host it looks up, to whoever
 answers, so port 53 counts even on a loopback resolver). Unix sockets and netlink stay on the
 machine and are not counted.
@@ -20,13 +20,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-CALLS = "connect,bind,sendto,sendmsg,execve"
+CALLS = "connect,bind,sendto,sendmsg,sendmmsg,execve"
 
 _ADDRESS = re.compile(
     r"sa_family=AF_INET6?, sin6?_port=htons\((?P<port>\d+)\),"
     r".*?(?:inet_addr\(\"(?P<v4>[^\"]+)\"\)|inet_pton\(AF_INET6, \"(?P<v6>[^\"]+)\")"
 )
-_CALL = re.compile(r"^(?P<pid>\d+)\s+(?P<call>connect|bind|sendto|sendmsg)\(")
+_CALL = re.compile(r"^(?P<pid>\d+)\s+(?P<call>connect|bind|sendto|sendmsg|sendmmsg)\(")
 _EXEC = re.compile(r"^(?P<pid>\d+)\s+execve\(\"(?P<program>[^\"]+)\", \[(?P<args>[^\]]*)")
 
 
