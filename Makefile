@@ -17,25 +17,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The report's browser tests open report.html in Debian's Chromium (no browser download).
-# Installed here when missing and apt-get can run as root; otherwise those tests skip with a reason.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian packages some tests drive: installed when missing and apt-get can run as root; otherwise
+# those tests skip with a reason. $(call debian,COMMAND,PACKAGE,WHICH TESTS)
+define debian
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-	      || echo "could not install chromium: the browser tests will be skipped"; \
-	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
+	    echo "installing Debian's $(2) for $(3)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; } \
+	      || echo "could not install $(2): $(3) will be skipped"; \
+	  else echo "$(2) is not installed and cannot be installed here: $(3) will be skipped"; fi; }
+endef
+
+# The report's browser tests open report.html in Debian's Chromium (no browser download).
+browser:
+	$(call debian,chromium,chromium,the browser tests)
 
 # tests/privacy runs the pipeline under strace to prove nothing leaves the machine (native code
-# included: onnxruntime, Ray's servers). Installed here when missing and apt-get can run as root.
+# included: onnxruntime, Ray's servers).
 strace:
-	@command -v strace >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian's strace for the network guard"; \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; } \
-	      || echo "could not install strace: the network guard tests will be skipped"; \
-	  else echo "strace is not installed and cannot be installed here: the network guard tests will be skipped"; fi; }
+	$(call debian,strace,strace,the network guard tests)
 
 # QualCoder (../shared/tools/qualcoder, a real QDA tool) is driven by tests/coders/test_qualcoder.py
 # in its own environment, so PyQt6 never enters the product's. Without it those tests skip with a reason.
