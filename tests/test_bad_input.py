@@ -40,6 +40,9 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path, cache_dir: Path, rep
     assert all(reason for reason in skipped.values())
     assert {d["doc_id"] for d in manifest["documents"]} == {"good", "windows"}
     assert any("cp1252" in w for w in manifest["warnings"])
+    # a file's warning names the file, in the summary and in the manifest
+    assert any(w.startswith(f"{corpus / 'windows.txt'}: ") and "cp1252" in w for w in manifest["warnings"])
+    assert f"warning: {corpus / 'windows.txt'}: " in result.output
     for name in ("empty.txt", "broken.docx"):
         assert str(corpus / name) in result.output
 
