@@ -5,9 +5,9 @@ thread and child process, Ray's included; :mod:`network_guard`): a run on a loca
 with a cold cache and a home folder never used before (so the ONNX model is exported and every
 library starts from nothing), the quotes exported for two coders and as a REFI-QDA project, the
 coders' sheets filled in and measured with ``agreement``, and a second run that learns from their
-decisions (fine-tuning the model on them). A socket that reaches beyond loopback, a listener opened to the network, or a DNS
-query fails the test with the call and the process that made it. Telemetry that would have left
-also leaves a device id in ``~/.cache/Microsoft``: none may appear.
+decisions (fine-tuning the model on them). A socket that reaches beyond loopback, a listener
+opened to the network, or a DNS query fails the test with the call and the process that made it.
+Telemetry that would have left also leaves a device id in ``~/.cache/Microsoft``: none may appear.
 """
 
 from __future__ import annotations

@@ -10,14 +10,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from narratives.cli.app import _friendly_errors
+from narratives.cli.failures import friendly_errors
 
 
 def _app(error: BaseException) -> typer.Typer:
     app = typer.Typer()
 
     @app.command()
-    @_friendly_errors
+    @friendly_errors
     def fails() -> None:
         raise error
 
@@ -54,3 +54,33 @@ def test_debug_setting_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("NARRATIVES_DEBUG", "1")
     result = CliRunner().invoke(_app(ValueError("boom")), ["fails"])
     assert isinstance(result.exception, ValueError)
+
+
+def test_ctrl_c_that_a_library_turns_into_its_own_error_is_still_an_interrupt() -> None:
+    """matplotlib's renderer answered Ctrl-C with "ValueError: Invalid bounding box": it was reported as
+    a bug in narratives, with a crash file."""
+    import os
+    import signal
+
+    app = typer.Typer()
+    converted: list[bool] = []
+
+    @app.command()
+    @friendly_errors
+    def draws() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(100_000):  # the handler runs between these steps
+                pass
+        except KeyboardInterrupt:
+            converted.append(True)
+            raise ValueError("Invalid bounding box") from None
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    result = CliRunner().invoke(app, ["draws"])
+    assert converted == [True]
+    assert result.exit_code == 130, result.output
+    assert "interrupted" in result.output and "bug in narratives" not in result.output

@@ -7,13 +7,12 @@ Heavy modules (torch, BERTopic, spaCy, pandas) are imported inside the commands,
 from __future__ import annotations
 
 import sys
-import threading
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+
+from narratives.cli.failures import friendly_errors, run_as_process
 
 app = typer.Typer(
     name="narratives",
@@ -28,124 +27,9 @@ models_app = typer.Typer(help="List and verify the embedding models available of
 app.add_typer(codebook_app, name="codebook")
 app.add_typer(models_app, name="models")
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-_entry_point = False
-"""True when the console script (:func:`main`) runs the command: the process ends with it."""
-
-
-def _friendly_errors(func: F) -> F:
-    """Turn every failure into a one-paragraph message and an exit code, never a traceback.
-
-    The toolkit's own errors and the system's (disk full, no permission) exit with 2;
-    Ctrl-C with 130; anything else is a bug in narratives: exit 1, with the traceback saved
-    to a file to attach to a report (``NARRATIVES_DEBUG=1`` shows it instead).
-    """
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        import os
-        import signal
-
-        from rich.console import Console
-
-        from narratives.errors import NarrativesError, describe_os_error
-        from narratives.reports.atomic import placed
-
-        console = Console(stderr=True)
-
-        def fail(message: str, code: int) -> typer.Exit:
-            console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-            return typer.Exit(code=code)
-
-        already = len(placed())
-        asked: list[int] = []
-
-        def interrupt(number: int, frame: object) -> None:
-            asked.append(number)
-            raise KeyboardInterrupt
-
-        failed: list[OSError] = []
-
-        def unraisable(info: Any) -> None:
-            # Ctrl-C that landed in a finalizer, where Python cannot raise it; and, once a system error is
-            # reported, the same error again from a half-written file's finalizer (a zip closed on a full disk)
-            if isinstance(info.exc_value, KeyboardInterrupt) or (failed and isinstance(info.exc_value, OSError)):
-                return
-            sys.__unraisablehook__(info)
-
-        in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, interrupt) if in_main else None
-        previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
-        try:
-            value = func(*args, **kwargs)
-            if asked:  # the interrupt was swallowed on the way (in a finalizer) and the command went on
-                raise KeyboardInterrupt
-            return value
-        except typer.Exit:
-            raise
-        except NarrativesError as exc:
-            raise fail(str(exc), 2) from None
-        except OSError as exc:
-            import gc
-
-            failed.append(exc)
-            chained: BaseException | None = exc
-            seen: set[int] = set()
-            while chained is not None and id(chained) not in seen:  # free the failed frames' open files now,
-                seen.add(id(chained))  # while their errors are known
-                chained.__traceback__ = None
-                chained = chained.__cause__ or chained.__context__
-            gc.collect()
-            raise fail(describe_os_error(exc), 2) from None
-        except KeyboardInterrupt:
-            if in_main:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this message off
-            written = [str(p) for p in placed()[already:] if p.exists()]
-            if written:
-                raise fail(
-                    f"interrupted after the results were written: {', '.join(written)} "
-                    f"{'holds' if len(written) == 1 else 'hold'} this command's complete results; only what "
-                    "comes after them (the summary printed here) was cut short", 130,
-                ) from None
-            raise fail(
-                "interrupted. Nothing was written to the output folder (an earlier run's files there are "
-                "untouched); vectors embedded so far are kept in the cache, so running the same command "
-                "again goes on from there", 130,
-            ) from None
-        except Exception as exc:
-            if os.environ.get("NARRATIVES_DEBUG"):
-                raise
-            shown = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
-            raise fail(f"{type(exc).__name__}: {shown}. This is a bug in narratives, not in your files; "
-                       f"{_save_traceback(exc)}", 1) from None
-        finally:
-            sys.unraisablehook = previous_hook
-            if previous is not None:
-                # the process ends with this command: a Ctrl-C from here on would only cut off the exit
-                # code and the word already said (click answers it with "Aborted!" and exit 1)
-                signal.signal(signal.SIGINT, signal.SIG_IGN if _entry_point else previous)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _save_traceback(exc: BaseException) -> str:
-    import tempfile
-    import traceback
-
-    try:
-        with tempfile.NamedTemporaryFile("w", prefix="narratives-crash-", suffix=".txt", delete=False,
-                                         encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write("".join(traceback.format_exception(exc)))
-        return (f"the details are in {fh.name}: please attach it to an issue, once you have checked it quotes "
-                "no participant's words (set NARRATIVES_DEBUG=1 to see them here)")
-    except OSError:
-        return "run again with NARRATIVES_DEBUG=1 to see the details, and please report them"
-
 
 @app.command()
-@_friendly_errors
+@friendly_errors
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="Files or folders of documents.", show_default=False)],
     codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook file (YAML, CSV or REFI-QDA .qdc).")],
@@ -230,7 +114,7 @@ def run(
 
 
 @app.command()
-@_friendly_errors
+@friendly_errors
 def evaluate(
     gold: Annotated[Path, typer.Argument(help="CSV of human-coded passages.", show_default=False)],
     codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook file (YAML, CSV or REFI-QDA .qdc).")],
@@ -291,7 +175,7 @@ def evaluate(
 
 
 @app.command()
-@_friendly_errors
+@friendly_errors
 def report(
     run_dir: Annotated[
         Path, typer.Argument(help="A run's output directory (narratives run --out).", show_default=False)
@@ -311,7 +195,7 @@ def report(
 
 
 @app.command()
-@_friendly_errors
+@friendly_errors
 def export(
     run_dir: Annotated[
         Path, typer.Argument(help="A run's output directory (narratives run --out).", show_default=False)
@@ -375,7 +259,7 @@ def export(
 
 
 @app.command()
-@_friendly_errors
+@friendly_errors
 def agreement(
     decisions: Annotated[
         list[Path], typer.Argument(help="Filled-in .xlsx/.csv files or .qdpx projects.", show_default=False)
@@ -408,7 +292,7 @@ def agreement(
 
 
 @app.command()
-@_friendly_errors
+@friendly_errors
 def prevalence(
     run_dir: Annotated[
         Path, typer.Argument(help="A run's output directory (narratives run --out).", show_default=False)
@@ -440,7 +324,7 @@ def prevalence(
 
 
 @app.command()
-@_friendly_errors
+@friendly_errors
 def diff(
     run_a: Annotated[Path, typer.Argument(help="The earlier run's output directory.", show_default=False)],
     run_b: Annotated[Path, typer.Argument(help="The later run's output directory.", show_default=False)],
@@ -466,7 +350,7 @@ def diff(
 
 
 @codebook_app.command("validate")
-@_friendly_errors
+@friendly_errors
 def codebook_validate(
     path: Annotated[Path, typer.Argument(help="Codebook file (YAML, CSV or REFI-QDA .qdc).", show_default=False)],
 ) -> None:
@@ -488,7 +372,7 @@ def codebook_validate(
 
 
 @models_app.command("list")
-@_friendly_errors
+@friendly_errors
 def models_list() -> None:
     """List the embedding models known offline and whether each is installed."""
     from rich.console import Console
@@ -503,7 +387,7 @@ def models_list() -> None:
 
 
 @models_app.command("verify")
-@_friendly_errors
+@friendly_errors
 def models_verify(
     name: Annotated[str, typer.Argument(help="Model name or local path.")] = "all-MiniLM-L6-v2",
 ) -> None:
@@ -521,18 +405,10 @@ def models_verify(
 
 def main() -> None:
     """Console-script entry point; warnings print as one line each, without source lines."""
-    import signal
     import warnings
 
     def one_line(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
         sys.stderr.write(f"warning: {message}\n")
 
-    global _entry_point
     warnings.showwarning = one_line
-    _entry_point = True
-    try:
-        app()
-    finally:
-        # the command has said how it ended; a Ctrl-C while Python shuts down would kill the process
-        # by the signal with no word, as if nothing had been finished
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    run_as_process(app)
