@@ -476,12 +476,12 @@ def not_compared(own: Sequence[CoderDecision], segments: pd.DataFrame,
     has nothing to compare them with: they lie on text the run does not code, or the run coded the
     passage but did not show it. They still go to ``examples.csv``."""
     others_units = {d.unit_id for d in others}
-    counts: dict[str, int] = {}
+    coders: dict[str, set[str]] = {}
     for d in own:
-        counts[d.unit_id] = counts.get(d.unit_id, 0) + 1
+        coders.setdefault(d.unit_id, set()).add(d.coder)
     rows = []
     for d in own:
-        if counts[d.unit_id] > 1 or d.unit_id in others_units:
+        if len(coders[d.unit_id]) > 1 or d.unit_id in others_units:
             continue  # two coders coded it: it is compared
         doc, _, span = d.unit_id.rpartition(":")
         start, _, end = span.partition("-")
