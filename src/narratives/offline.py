@@ -27,6 +27,8 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 OFFLINE_ENV: dict[str, str] = {
     "ORT_DISABLE_TELEMETRY": "1",
@@ -54,3 +56,19 @@ def switch_off_telemetry() -> None:
             "onnxruntime was imported before narratives, so its telemetry (sent to Microsoft) stays on in "
             "this process. Restart the Python session and import narratives before onnxruntime, or set "
             "ORT_DISABLE_TELEMETRY=1 in the environment.", RuntimeWarning, stacklevel=3)
+
+
+@contextmanager
+def scoped_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` set in ``os.environ`` for the block (and in the processes started in it), then each
+    variable as it was, unset where it was unset. Not thread-safe: it changes the process's environment."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

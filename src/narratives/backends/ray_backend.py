@@ -29,12 +29,12 @@ import hashlib
 import os
 import pickle
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
 from narratives.errors import ConfigError
-from narratives.offline import LOOPBACK, OFFLINE_ENV
+from narratives.offline import LOOPBACK, OFFLINE_ENV, scoped_environ
 
 S = TypeVar("S")
 X = TypeVar("X")
@@ -47,28 +47,14 @@ LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 DEAD_PROXY = "http://127.0.0.1:9"
 """A proxy address on loopback where nothing answers: web requests from a local Ray's processes end there."""
 
-_PROXY_ENV = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
-
-
-@contextlib.contextmanager
-def _closed_web() -> Iterator[None]:
-    """While a local Ray instance starts, web requests are sent to :data:`DEAD_PROXY`; its processes
-    keep that environment. Ray's usage-statistics module, which it loads even without a dashboard
-    and with usage statistics off, asks the cloud metadata address (169.254.169.254) and looks up
-    ``metadata.google.internal`` to learn what machine it is on (ray 2.60, seen with ``strace``).
-    Through the dead proxy neither the request nor the lookup leaves the machine. Ray's own gRPC
-    ignores proxies."""
-    saved = {key: os.environ.get(key) for key in _PROXY_ENV}
-    os.environ.update({"http_proxy": DEAD_PROXY, "HTTP_PROXY": DEAD_PROXY, "https_proxy": DEAD_PROXY,
-                       "HTTPS_PROXY": DEAD_PROXY, "no_proxy": "", "NO_PROXY": ""})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+_CLOSED_WEB = {"http_proxy": DEAD_PROXY, "HTTP_PROXY": DEAD_PROXY, "https_proxy": DEAD_PROXY,
+               "HTTPS_PROXY": DEAD_PROXY, "no_proxy": "", "NO_PROXY": ""}
+"""While a local Ray instance starts, web requests are sent to :data:`DEAD_PROXY`; its processes
+keep that environment. Ray's usage-statistics module, which it loads even without a dashboard
+and with usage statistics off, asks the cloud metadata address (169.254.169.254) and looks up
+``metadata.google.internal`` to learn what machine it is on (ray 2.60, seen with ``strace``).
+Through the dead proxy neither the request nor the lookup leaves the machine. Ray's own gRPC
+ignores proxies."""
 
 
 KEPT_JOBS = 4
@@ -129,7 +115,7 @@ class RayBackend:
             else:
                 kwargs["address"] = address
             try:
-                with _closed_web() if address is None else contextlib.nullcontext():
+                with scoped_environ(_CLOSED_WEB) if address is None else contextlib.nullcontext():
                     ray.init(**kwargs)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = address or "a local instance"

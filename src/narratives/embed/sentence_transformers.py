@@ -7,7 +7,6 @@ an all-cached corpus never imports torch.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from narratives.embed._batching import BATCHING, embed_in_fixed_shapes
 from narratives.embed._texts import as_text_list
 from narratives.embed.resolve import ResolvedModel
 from narratives.errors import ModelError
+from narratives.offline import scoped_environ
 from narratives.types import Vectors
 
 if TYPE_CHECKING:
@@ -36,19 +36,13 @@ def offline_hub() -> Iterator[None]:
     """
     import huggingface_hub.constants as hub_constants
 
-    saved_env = {key: os.environ.get(key) for key in _OFFLINE_ENV}
     saved_flag = hub_constants.HF_HUB_OFFLINE
-    os.environ.update(dict.fromkeys(_OFFLINE_ENV, "1"))
     hub_constants.HF_HUB_OFFLINE = True
     try:
-        yield
+        with scoped_environ(dict.fromkeys(_OFFLINE_ENV, "1")):
+            yield
     finally:
         hub_constants.HF_HUB_OFFLINE = saved_flag
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextmanager
