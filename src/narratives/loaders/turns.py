@@ -60,8 +60,9 @@ _HEADER = re.compile(
 # NVivo's shapes put the time (or a timespan, "0:00:07.1 - 0:00:14.1") first: NVivo Transcription's text
 # export ("00:00:07 Speaker 2", the text on the next line), and its import tables saved as text, the
 # columns joined by tabs (read as spaces) or commas ("0:00:07.1 - 0:00:14.1  Speaker 2  The salary ...").
-_SPAN = rf"{_TIME}(?:\s*[-–]\s*{_TIME})?"
-_SPAN_FIRST = rf"^(?:\[(?P<t1>{_SPAN})\]|\((?P<t2>{_SPAN})\)|#?(?P<t3>{_SPAN})#?)"
+TIMESPAN = rf"{_TIME}(?:\s*[-–]\s*{_TIME})?"
+"""A time, or a timespan as NVivo writes it (``0:00:07.1 - 0:00:14.1``)."""
+_SPAN_FIRST = rf"^(?:\[(?P<t1>{TIMESPAN})\]|\((?P<t2>{TIMESPAN})\)|#?(?P<t3>{TIMESPAN})#?)"
 _SPOKEN = (r"(?:P\s?\d{1,3}|(?:Participant|Respondent|Speaker|Interviewee|Informant)\s?#?\d{1,3}|"
            r"Interviewer|Moderator|Facilitator|Researcher)")
 _TIME_FIRST = (
@@ -130,12 +131,17 @@ def match_label(line: str, *, names: bool = True) -> Label | None:
         if found is None:
             return None
         speaker = found.group("label")
-        timestamp = re.split(r"\s*[-–]\s*", found.group("t1") or found.group("t2") or found.group("t3"))[0]
+        timestamp = span_start(found.group("t1") or found.group("t2") or found.group("t3"))
     speaker = " ".join(speaker.split())
     standard = _STANDARD_FULL.fullmatch(speaker) is not None
     if not standard and (not names or speaker.lower() in _NOT_SPEAKERS):
         return None
     return Label(speaker, found.end(), timestamp, standard)
+
+
+def span_start(span: str) -> str:
+    """The start of a :data:`TIMESPAN` (the time itself for a single time)."""
+    return re.split(r"\s*[-–]\s*", span)[0]
 
 
 def timed_lines(lines: Iterable[str]) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 from narratives.errors import LoaderError
 from narratives.loaders.base import Extracted, Line
 from narratives.loaders.decoding import normalise
+from narratives.loaders.turns import TIMESPAN, match_label, span_start
 
 
 def _paragraph_lines(paragraph: Any) -> Iterator[Line]:
@@ -61,8 +62,7 @@ def _cells(row: Any) -> list[Any]:
 _HEADER_WORDS = {"speaker", "name", "who", "person", "text", "transcript", "utterance", "what was said",
                  "time", "timestamp", "start", "time code", "timecode", "timespan", "time span", "content",
                  "id", "#", "no", "no."}
-_ONE_TIME = r"\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?"
-_TIME = re.compile(rf"^\[?\(?{_ONE_TIME}(?:\s*[-–]\s*{_ONE_TIME})?\)?\]?$")
+_TIME = re.compile(rf"^\[?\(?{TIMESPAN}\)?\]?$")
 """A time or, as NVivo writes its transcripts' first column, a timespan (``0:00:07.1 - 0:00:14.1``)."""
 
 
@@ -74,8 +74,6 @@ def speaker_table(rows: list[list[str]]) -> list[Line] | None:
     The speaker column holds short labels (``P1``, ``Interviewer``, ``Ayesha Malik``) that recur;
     the text column is the longest on average; a header row (``Speaker | Text``) is skipped.
     """
-    from narratives.loaders.turns import match_label
-
     rows = [[" ".join(normalise(c).split()) for c in row] for row in rows]
     rows = [r for r in rows if any(r)]
     if rows and all(c.lower() in _HEADER_WORDS for c in rows[0] if c):
@@ -101,7 +99,7 @@ def speaker_table(rows: list[list[str]]) -> list[Line] | None:
     said, when = rest[0], (clock[0] if clock else None)
     return [
         Line(f"{row[speaker]}: {row[said]}", speaker=row[speaker],
-             timestamp=re.split(r"\s*[-–]\s*", row[when].strip("[]()"))[0] or None if when is not None else None)
+             timestamp=span_start(row[when].strip("[]()")) or None if when is not None else None)
         for row in rows if row[said]
     ]
 
