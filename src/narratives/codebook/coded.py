@@ -253,7 +253,9 @@ def read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
                     for r in csv.DictReader(fh)], {}
     from openpyxl import load_workbook
 
-    check_zip(path).close()
+    with check_zip(path) as archive:  # most sheets hold no formula: then nothing more is read for them
+        sheets = [n for n in archive.namelist() if n.lower().startswith("xl/worksheets/") and n.endswith(".xml")]
+        formulas = any(_FORMULA_TAG.search(read_member(archive, n, path)) for n in sheets)
     handle = path.open("rb")  # a file object: openpyxl judges a path by its suffix, we by its content
     try:
         wb = load_workbook(handle, read_only=True, data_only=True)
@@ -282,7 +284,8 @@ def read_table(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
         handle.close()
     if not values:
         return [], about
-    _fill_formulas(path, sheet.title, values)
+    if formulas:
+        _fill_formulas(path, sheet.title, values)
     header = [str(h).strip() if h is not None else "" for h in values[0]]
     rows = [
         {h: ("" if v is None else str(v).strip()) for h, v in zip(header, row, strict=False) if h}
@@ -304,10 +307,6 @@ def _fill_formulas(path: Path, title: str, values: list[list[Any]]) -> None:
     from openpyxl import load_workbook
     from openpyxl.utils import column_index_from_string, get_column_letter
 
-    with check_zip(path) as archive:  # most sheets have no formula: then nothing more to read
-        sheets = [n for n in archive.namelist() if n.lower().startswith("xl/worksheets/") and n.endswith(".xml")]
-        if not any(_FORMULA_TAG.search(read_member(archive, n, path)) for n in sheets):
-            return
     with path.open("rb") as fh:
         wb = load_workbook(fh, data_only=False)
     try:

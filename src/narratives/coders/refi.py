@@ -329,16 +329,19 @@ def read_project(path: Path, codebook: Codebook) -> ReturnedProject:
                                                 str(sel.get("name", "")), start, end, tuple(codings),
                                                 plain[start:end] if plain is not None else ""))
         description = next((c.text or "" for c in children(root, "Description")), "")
-        listed = next((line.removeprefix(_UNITS_LINE).split() for line in description.splitlines()
-                       if line.startswith(_UNITS_LINE)), None)
-        drawn = next((RandomSample.parse(line.removeprefix(_SAMPLE_LINE)) for line in description.splitlines()
-                      if line.startswith(_SAMPLE_LINE)), None)
-        hashes = next((dict(item.rpartition("=")[::2] for item in line.removeprefix(_SOURCES_LINE).split())
-                       for line in description.splitlines() if line.startswith(_SOURCES_LINE)), None)
-        proposals = next((line.removeprefix(_PROPOSALS_LINE).strip() for line in description.splitlines()
-                          if line.startswith(_PROPOSALS_LINE)), None)
-    return ReturnedProject(tuple(out), texts, tuple(listed) if listed is not None else None, drawn, hashes,
-                           None if proposals is None else proposals == "hidden")
+        listed, drawn, hashes, proposals = (_described(description, line) for line in (
+            _UNITS_LINE, _SAMPLE_LINE, _SOURCES_LINE, _PROPOSALS_LINE))
+    return ReturnedProject(
+        tuple(out), texts, None if listed is None else tuple(listed.split()),
+        None if drawn is None else RandomSample.parse(drawn),
+        None if hashes is None else dict(item.rpartition("=")[::2] for item in hashes.split()),
+        None if proposals is None else proposals.strip() == "hidden",
+    )
+
+
+def _described(description: str, start: str) -> str | None:
+    """The rest of the project description's first line that begins with ``start``; ``None`` if none does."""
+    return next((line.removeprefix(start) for line in description.splitlines() if line.startswith(start)), None)
 
 
 def _lf_positions(text: str, plain: str, start: int, end: int, name: str) -> tuple[int, int]:
