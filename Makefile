@@ -97,9 +97,12 @@ bench-options: $(STAMP)
 bench-align: $(STAMP)
 	$(PY) benchmarks/alignment.py --write
 
-# Learning from coders (issue 12): learning curves on the shared usability and World after Covid sets,
-# folds by session / participant; about an hour on 2 cores. Writes benchmarks/README.md.
+# Learning from coders: the first rounds of decisions (issue 29: 10 to all decisions, three ways of drawing
+# them, simulated rounds; about 50 minutes, writes benchmarks/learning_curve.png), then the curves from
+# 100 examples up with fine-tuning (issue 12; about an hour). Folds by session / participant. Writes
+# benchmarks/README.md.
 bench-learning: $(STAMP)
+	$(PY) benchmarks/first_rounds.py --write
 	$(PY) benchmarks/learning.py --write
 
 lint: $(STAMP)

@@ -57,7 +57,7 @@ def _run(
     result = CliRunner().invoke(app, [
         "run", str(tmp_path / "p4.txt"), "--codebook", str(repo_dir / "configs/codebooks/physician-migration.yaml"),
         "--out", str(tmp_path / out), "--examples", str(examples), "--set", f"cache={cache}",
-        "--set", "align.tune_epochs=1", *extra,
+        "--set", "align.tune_epochs=1", "--set", "align.tune_from=40", *extra,
     ])
     assert result.exit_code == 0, result.output
     with (tmp_path / out / "segments.csv").open(encoding="utf-8") as fh:
@@ -87,12 +87,18 @@ def test_a_rejected_code_never_comes_back_and_a_recode_moves_the_passage(
     second = _run(tmp_path, repo_dir, "second", _write(tmp_path / "second.csv", decided), cache_dir)
     assert second[ROTA]["subtheme"] != "regulated-hours"
     assert second[ROTA]["best_subtheme"] != "regulated-hours"
+    # rejected with no other code given: no code fits it, by the coder's word
+    assert (second[ROTA]["theme"], second[ROTA]["coded_by"]) == ("unassigned", "coder")
     moved = second[SALARY]
     assert (moved["subtheme"], moved["theme"], moved["coded_by"], float(moved["score"])) == (
         "financial-insecurity", "economic-disenfranchisement", "coder", 1.0)
     assert second[APP]["coded_by"] == "machine"
     manifest = json.loads((tmp_path / "second" / "run_manifest.json").read_text(encoding="utf-8"))
     assert manifest["examples"]["decisions"]["codes_rejected"] == 2  # the rejection, and the code recoded away
+    assert manifest["examples"]["decisions"]["no_code_fits"] == 1
+    check = manifest["aligner"]["check"]
+    assert check["decisions"] >= 40 and check["verdict"] != "worse"
+    assert "Checked on the coders'" in " ".join(second["_output"]["text"].split())
     assert manifest["aligner"]["method"] == "learned" and manifest["aligner"]["examples"] == 49
 
 

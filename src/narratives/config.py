@@ -153,10 +153,21 @@ class AlignConfig(_Strict):
     features (frozen). multilingual-e5-small added 6 points on the usability set
     (benchmarks/README.md) and reads Urdu; ``[]`` uses the run's model alone."""
     tune_epochs: int = Field(default=2, ge=0, le=20)
-    """``learned`` with at least 40 accepted examples: epochs of fine-tuning the run's embedding
+    """``learned`` with at least ``tune_from`` accepted examples: epochs of fine-tuning the run's embedding
     model on them (cached per example set); 0 keeps it frozen."""
-    regularization: float = Field(default=0.05, gt=0.0)
-    """``learned``: inverse L2 strength of the classifier on standardised features."""
+    tune_from: int = Field(default=200, ge=1)
+    """Fine-tune only from this many accepted examples. With the codebook prior, tuning added 0.8 and 0.9
+    points of accuracy at 100 and 200 decisions on the usability set (within the interval) and took ten
+    times as long (105 s against 11 s for three folds): below 200 a round stays quick."""
+    regularization: float = Field(default=0.2, gt=0.0)
+    """``learned``: inverse L2 strength of the classifier on standardised features: how far each decision
+    may move the coding from the prior. 0.2 did best on the shared usability set's simulated rounds (0.05,
+    0.1, 0.35 and 1.0 tried; ``benchmarks/first_rounds.py``); the method without the prior used 0.05."""
+    prior: bool = True
+    """``learned`` with examples: the codebook's zero-shot scores stay the prior that the decisions
+    correct, so a few decisions move only what they support (``narratives.align.softmax``);
+    ``false`` learns from the decisions and the codebook's texts as training rows alone (the
+    method before issue 29, worse than zero-shot with 10-25 decisions)."""
     multi_label: bool = False
     """Also report further themes (``also`` in segments.csv): the aligner's second theme when
     its score passes ``threshold`` (``calibrated`` only), and the theme of any clause of the

@@ -135,6 +135,9 @@ class Theme:
     group: bool = False
     """A folder of codes (a QDA tool's parent code, e.g. "Question 1 themes") with no definition of
     its own: its subthemes are coded, it never is on its own."""
+    question: str = ""
+    """The question this code answers (a survey's or interview guide's question, as the coded file's
+    question column writes it); empty: any question. A subtheme takes its theme's."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,8 +99,11 @@ class Aligner(Protocol):
         """One assignment per cluster label (outliers ``-1`` excluded)."""
         ...
 
-    def entry_scores(self, features: Vectors) -> NDArray[np.floating]:
-        """Score of every codebook entry per row (columns follow ``codebook.entries``)."""
+    def entry_scores(
+        self, features: Vectors, *, blocked: Sequence[frozenset[str]] | None = None
+    ) -> NDArray[np.floating]:
+        """Score of every codebook entry per row (columns follow ``codebook.entries``); ``blocked[i]`` entries
+        of row ``i`` score lowest (and a probability aligner conditions the rest on not being one of them)."""
         ...
 
     @property

@@ -27,7 +27,7 @@ def test_one_coders_word_stands() -> None:
 def test_a_coders_last_word_counts_once() -> None:
     votes = [Example(QUOTE, "salary", True, coder="amna"), Example(QUOTE, "salary", False, coder="amna")]
     evidence = CoderEvidence(votes, CB)
-    assert evidence.decided_code(QUOTE) is None
+    assert evidence.decided_code(QUOTE) == "none"  # her last word took the code away and gave none
     assert evidence.blocked([QUOTE]) == [frozenset({"salary"})]
 
 
@@ -75,3 +75,32 @@ def test_question_scope_blocks_the_themes_a_question_never_used() -> None:
     assert q1 == frozenset({"exams"})
     assert q2 == frozenset({"economic", "salary", "pension"})
     assert unknown == frozenset()
+
+
+def test_a_passage_whose_codes_were_all_taken_away_is_left_unassigned_by_the_coder() -> None:
+    """A reject with no recode says no code of the codebook fits: the passage stays unassigned, and learning
+    gets it as an example of ``none``; a passage that was recoded keeps its new code."""
+    from narratives.codebook.records import NONE_CODE
+
+    rejected = [Example(QUOTE, "salary", False, coder="amna"), Example("Exams again.", "exams", False, coder="amna"),
+                Example("Exams again.", "salary", True, coder="amna")]
+    evidence = CoderEvidence(rejected, CB)
+    assert evidence.no_code == frozenset({QUOTE})
+    assert (QUOTE, NONE_CODE, True) in [(x.text, x.code, x.accepted) for x in evidence.examples()]
+    machine = [Assignment("exams", None, 0.7, "exams", None), Assignment("exams", None, 0.7, "exams", None)]
+    kept, moved = evidence.override(machine, [QUOTE, "Exams again."])
+    assert (kept.theme, kept.coded_by, kept.best_theme) == (UNASSIGNED, "coder", "exams")
+    assert (moved.theme, moved.subtheme) == ("economic", "salary")
+    assert evidence.counts()["no_code_fits"] == 1
+
+
+def test_blocking_probabilities_conditions_the_rest_on_not_being_blocked() -> None:
+    """A unit that can only answer with some codes shares its probability among those codes and none."""
+    import numpy as np
+
+    from narratives.align.decisions import block_entries
+
+    p = np.array([[0.4, 0.2, 0.1, 0.1]])  # none: 0.2
+    out = block_entries(p, [frozenset({"economic"})], [e.id for e in CB.entries], condition=True)
+    assert np.allclose(out, [[0.0, 0.2 / 0.6, 0.1 / 0.6, 0.1 / 0.6]])
+    assert np.allclose(block_entries(p, [frozenset({"economic"})], [e.id for e in CB.entries]), [[0, 0.2, 0.1, 0.1]])

@@ -38,6 +38,7 @@ def test_reads_ids_labels_decisions_and_groups(tmp_path: Path) -> None:
     assert [(e.code, e.accepted, e.group) for e in out] == [
         ("pay", True, "P1"),
         ("exams", True, "P1"),
+        ("none", True, "P2"),  # rejected with no recode: no code fits
         ("pay", False, "P2"),
         ("exams", True, "P2"),
         ("pay", False, "P2"),

@@ -251,6 +251,34 @@ def test_csv_parent_defined_nowhere_is_a_group_of_codes(tmp_path: Path) -> None:
     assert {e.id: e for e in load_codebook(again).entries} == {e.id: e for e in cb.entries}
 
 
+def test_a_code_may_say_which_question_it_answers(tmp_path: Path) -> None:
+    """A survey's codes belong to its questions: a subtheme takes its theme's question, and a unit answering
+    a question the codebook names is coded only with that question's codes and the codes of no question."""
+    from narratives.align.decisions import question_scope
+
+    cb = load_codebook(write(tmp_path, """
+themes:
+  - label: Hopes
+    question: Q1
+    definition: what the participant hopes for
+    subthemes:
+      - {label: Travel, definition: going abroad again}
+      - {label: Family time, definition: more time at home, question: "Q2"}
+  - {label: Fears, definition: what frightens them, question: " q3 "}
+  - {label: Tone, definition: how they speak}
+"""))
+    assert {e.id: e.question for e in cb.entries} == {
+        "hopes": "Q1", "travel": "Q1", "family-time": "Q2", "fears": "q3", "tone": ""}
+    q1, q3, other = question_scope([], cb, ["q1", "Q3", "Q9"])
+    assert q1 == frozenset({"family-time", "fears"})
+    assert q3 == frozenset({"hopes", "travel", "family-time"})
+    assert other == frozenset()  # a question the codebook does not name restricts nothing
+    again = write(tmp_path, codebook_to_yaml(cb), name="again.yaml")
+    assert load_codebook(again).entries == cb.entries
+    csv = load_codebook(write(tmp_path, "code,definition,question\nHope,being hopeful,Q1\n", name="q.csv"))
+    assert csv.entries[0].question == "Q1"
+
+
 def test_csv_header_only_is_empty(tmp_path: Path) -> None:
     with pytest.raises(CodebookError, match="empty"):
         load_codebook(write(tmp_path, "tag,description\n\n", name="empty.csv"))

@@ -124,7 +124,7 @@ class CalibratedAligner:
         self.classifier_ = None
         self.classes_ = np.zeros(0, dtype=np.int64)
         self.calibration_ = None
-        accepted = [x for x in examples if x.accepted]
+        accepted = [x for x in examples if x.accepted and x.code in index]  # "none" is no entry's evidence
         if not accepted:
             return self
         # The codebook's own prototypes (definitions, keywords, its example quotes) are
@@ -223,14 +223,12 @@ class CalibratedAligner:
     def assign(self, embeddings: Vectors, *, blocked: Sequence[frozenset[str]] | None = None) -> list[Assignment]:
         """One :class:`~narratives.models.Assignment` per row; ``score`` is a probability.
         ``blocked[i]`` names entries row ``i`` must not get (a coder rejected them)."""
-        p = self.probabilities(embeddings)
-        if blocked:
-            p = block_entries(p, blocked, self.entry_ids_)
-        return self._decide(p, self.threshold)
+        return self._decide(self.entry_scores(embeddings, blocked=blocked), self.threshold)
 
-    def entry_scores(self, embeddings: Vectors) -> Float64Array:
-        """Probability of every codebook entry per row (:meth:`probabilities`)."""
-        return self.probabilities(embeddings)
+    def entry_scores(self, embeddings: Vectors, *, blocked: Sequence[frozenset[str]] | None = None) -> Float64Array:
+        """Probability of every codebook entry per row (:meth:`probabilities`); ``blocked[i]`` entries get 0 and
+        the rest of row ``i`` is conditioned on not being one of them."""
+        return block_entries(self.probabilities(embeddings), blocked, self.entry_ids_, condition=True)
 
     @property
     def multi_label_threshold(self) -> float:

@@ -15,10 +15,14 @@ they tie; every tie, and every passage given different codes by different coders
 - a rejected (passage, code) is *blocked*: that code (and, for a theme, its subthemes) cannot
   be assigned to the passage at any score;
 - when exactly one code stands for the passage, the passage gets that code, with score 1 and
-  ``coded_by = "coder"``; so a recoded passage moves to its new code.
+  ``coded_by = "coder"``; so a recoded passage moves to its new code;
+- when codes were rejected for the passage and none stands (the coder took the proposal away and
+  gave no other: *no code fits*), the passage is ``unassigned``, also ``coded_by = "coder"``.
 
 Learning uses the same decisions: standing codes are positive examples, rejected ones negative
-examples, ties neither.
+examples, ties neither; a passage no code fits is an example of
+:data:`~narratives.codebook.records.NONE_CODE` (evidence for ``unassigned``), which the learned
+aligner's prior has a class for.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from narratives.models import Assignment, Codebook, Example
+from narratives.codebook.records import NONE_CODE
+from narratives.models import UNASSIGNED, Assignment, Codebook, Example
 
 __all__ = ["CoderEvidence", "Disagreement", "block_entries", "passage_key", "question_scope"]
 
@@ -90,9 +95,18 @@ class CoderEvidence:
                         Disagreement(text, ";".join(sorted(codes)), voters, (), "different codes: each kept")
                     )
         self.disagreements = tuple(disagreements)
+        unsettled = {d.text for d in disagreements}
+        taken_away = {t for t in self.rejected if t not in self.accepted and t not in unsettled}
+        for text in sorted(taken_away):  # every code taken away and none given: no code fits
+            template = first[(text, min(self.rejected[text]))]
+            self.accepted[text] = [NONE_CODE]
+            self._examples.append(replace(template, code=NONE_CODE, accepted=True))
+        self.no_code = frozenset(t for t, codes in self.accepted.items() if codes == [NONE_CODE])
+        """Passages no code fits, by the coders' word (``none`` given, or every code taken away)."""
 
     def examples(self) -> list[Example]:
-        """The decided examples: one per (passage, code) that stands or is rejected, in input order."""
+        """The decided examples: one per (passage, code) that stands or is rejected, in input order,
+        then one :data:`NONE_CODE` example per passage no code fits."""
         return list(self._examples)
 
     def blocked(self, texts: Sequence[str]) -> list[frozenset[str]]:
@@ -107,14 +121,19 @@ class CoderEvidence:
         return out
 
     def decided_code(self, text: str) -> str | None:
-        """The one code that stands for ``text``, or ``None`` (none, or several)."""
+        """The one code that stands for ``text`` (``"none"`` when no code fits), or ``None`` (none, or several)."""
         codes = self.accepted.get(passage_key(text), [])
         return codes[0] if len(codes) == 1 else None
 
     def override(self, assignments: Sequence[Assignment], texts: Sequence[str]) -> list[Assignment]:
-        """``assignments`` with each passage that has one standing code given that code (score 1, by a coder)."""
+        """``assignments`` with each passage that has one standing code given that code (score 1, by a coder),
+        and each passage no code fits left ``unassigned`` (by a coder)."""
         out = list(assignments)
         for i, text in enumerate(texts):
+            if passage_key(text) in self.no_code:
+                was = out[i]
+                out[i] = Assignment(UNASSIGNED, None, 0.0, was.best_theme, was.best_subtheme, coded_by="coder")
+                continue
             code = self.decided_code(text)
             if code is None:
                 continue
@@ -128,50 +147,70 @@ class CoderEvidence:
         """Passages and decisions, for the run manifest and summary."""
         return {
             "passages": len({passage_key(x.text) for x in self._examples} | {d.text for d in self.disagreements}),
-            "codes_standing": sum(len(v) for v in self.accepted.values()),
+            "codes_standing": sum(len(v) for v in self.accepted.values() if v != [NONE_CODE]),
             "codes_rejected": sum(len(v) for v in self.rejected.values()),
+            "no_code_fits": len(self.no_code),
             "ties_not_used": sum(d.outcome.startswith("tie") for d in self.disagreements),
             "disagreements": len(self.disagreements),
         }
 
 
 def block_entries(
-    p: NDArray[np.float64], blocked: Sequence[frozenset[str]] | None, entry_ids: Sequence[str], floor: float = 0.0
+    p: NDArray[np.float64], blocked: Sequence[frozenset[str]] | None, entry_ids: Sequence[str], floor: float = 0.0,
+    *, condition: bool = False,
 ) -> NDArray[np.float64]:
     """Entry scores ``p`` with each row's blocked entries set to ``floor`` (the lowest score there
-    is: 0 for probabilities, -1 for cosines)."""
+    is: 0 for probabilities, -1 for cosines). With ``condition`` (probabilities), the rest of the row is
+    conditioned on "not a blocked entry": divided by one minus the blocked probability, so a unit that
+    can only answer with some codes shares its probability among those codes (and ``none``)."""
     if not blocked:
         return p
     column = {e: j for j, e in enumerate(entry_ids)}
-    out = p.copy()
+    out = np.array(p, dtype=np.float64, copy=True)
     for i, entries in enumerate(blocked):
-        for entry in entries:
-            j = column.get(entry)
-            if j is not None:
-                out[i, j] = floor
+        cols = [column[e] for e in entries if e in column]
+        if not cols:
+            continue
+        removed = float(out[i, cols].sum()) if condition else 0.0
+        out[i, cols] = floor
+        if condition and 0.0 < removed < 1.0 - 1e-9:
+            out[i] /= 1.0 - removed
     return out
-
 
 
 def question_scope(
     examples: Sequence[Example], codebook: Codebook, questions: Sequence[str]
 ) -> list[frozenset[str]]:
-    """For each of ``questions``, the entries outside what that question's examples used.
+    """For each of ``questions``, the entries that cannot answer it.
 
-    A study's codes often belong to the question asked ("Question 3 themes"). Where the
-    accepted examples answering a question used only some top-level themes (or groups), the
-    other themes' entries are blocked for new passages answering it. A question no example
-    answers blocks nothing.
+    A study's codes often belong to the question asked ("Question 3 themes"). Two sources say which:
+
+    - the codebook: an entry whose ``question`` names another question than the unit answers is
+      blocked (matched without case or extra spaces; an entry with no question answers any);
+    - the accepted examples: where the examples answering a question used only some top-level
+      themes (or groups), the other themes' entries are blocked for new passages answering it.
+
+    A question neither source knows blocks nothing.
     """
     used: dict[str, set[str]] = {}
+    known = {e.id for e in codebook.entries}
     for example in examples:
-        if example.accepted and example.question:
+        if example.accepted and example.question and example.code in known:
             used.setdefault(example.question, set()).add(codebook.top_level(example.code))
+    own = {e.id: _question_key(e.question) for e in codebook.entries if e.question}
+    asked = set(own.values())
     out: list[frozenset[str]] = []
     for question in questions:
+        blocked: set[str] = set()
+        key = _question_key(question or "")
+        if key in asked:
+            blocked.update(entry for entry, q in own.items() if q != key)
         themes = used.get(question)
-        if not themes:
-            out.append(frozenset())
-            continue
-        out.append(frozenset(e.id for e in codebook.entries if codebook.top_level(e.id) not in themes))
+        if themes:
+            blocked.update(e.id for e in codebook.entries if codebook.top_level(e.id) not in themes)
+        out.append(frozenset(blocked))
     return out
+
+
+def _question_key(question: str) -> str:
+    return " ".join(question.split()).casefold()

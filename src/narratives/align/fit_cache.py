@@ -23,9 +23,10 @@ from narratives.align.softmax import SoftmaxModel
 from narratives.models import Codebook, Example
 from narratives.npz_store import NpzStore
 
-FIT_VERSION = 1
+FIT_VERSION = 3
 """Bump when fitting changes what it computes from the same inputs."""
-_FIELDS = ("coef", "intercept", "mean", "scale", "platt", "multi_threshold", "reliability", "note")
+_FIELDS = ("coef", "intercept", "mean", "scale", "prior_scale", "platt", "multi_threshold", "reliability", "note",
+           "check")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class FittedState:
     multi_threshold: float | None
     reliability: tuple[tuple[float, float | None, float, int], ...]
     calibration_note: str
+    check: tuple[int, ...] = ()
+    """The round check (decisions, codebook right, learned right, contradicted), when there is one."""
 
 
 def fit_key(encoders: Sequence[str], codebook: Codebook, examples: Sequence[Example],
@@ -73,9 +76,10 @@ class FitCache:
             rows = tuple((float(t), None if np.isnan(p) else float(p), float(c), int(n))
                          for t, p, c, n in data["reliability"].reshape(-1, 4).tolist())
             return FittedState(
-                SoftmaxModel(data["coef"], data["intercept"], data["mean"], data["scale"]),
+                SoftmaxModel(data["coef"], data["intercept"], data["mean"], data["scale"], float(data["prior_scale"])),
                 None if np.isnan(platt).any() else (float(platt[0]), float(platt[1])),
                 None if np.isnan(threshold) else threshold, rows, str(data["note"]),
+                tuple(int(v) for v in data["check"].tolist()),
             )
         except (ValueError, TypeError, IndexError) as exc:
             self.store.damaged(key, exc)
@@ -85,9 +89,11 @@ class FitCache:
         nan = float("nan")
         self.store.save(
             key, coef=state.model.coef, intercept=state.model.intercept, mean=state.model.mean,
-            scale=state.model.scale, platt=np.array(state.platt if state.platt else (nan, nan)),
+            scale=state.model.scale, prior_scale=np.array(state.model.prior_scale),
+            platt=np.array(state.platt if state.platt else (nan, nan)),
             multi_threshold=np.array(nan if state.multi_threshold is None else state.multi_threshold),
             reliability=np.array([(t, nan if p is None else p, c, n) for t, p, c, n in state.reliability],
                                  dtype=np.float64).reshape(-1, 4),
             note=np.array(state.calibration_note),
+            check=np.array(state.check, dtype=np.int64),
         )

@@ -56,6 +56,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from narratives.align.decisions import block_entries
+from narratives.codebook.records import NONE_CODE
 from narratives.config import AlignConfig
 from narratives.errors import NotFittedError, check_fitted
 from narratives.models import UNASSIGNED, Assignment, Codebook, Example, Theme
@@ -143,7 +144,8 @@ class PrototypeAligner:
         """Embed every entry's prototype texts with ``embedder``.
 
         Accepted ``examples`` (a coder's verified quotes) join their entry's prototypes as
-        ``coded`` prototypes; rejected ones are not positive evidence and are ignored here.
+        ``coded`` prototypes; rejected ones, and passages no code fits, are not positive evidence and
+        are ignored here.
         """
         if not 0.0 <= self.threshold <= 1.0 or not 0.0 <= self.cluster_threshold <= 1.0:
             raise ValueError("threshold and cluster_threshold must be between 0 and 1")
@@ -152,6 +154,7 @@ class PrototypeAligner:
         if not codebook.entries:
             raise ValueError(f"codebook '{codebook.name}' has no entries to align to")
         known = {e.id for e in codebook.entries}
+        examples = [x for x in examples if x.code != NONE_CODE]
         unknown = sorted({x.code for x in examples if x.code not in known})
         if unknown:
             raise ValueError(f"examples use codes not in codebook '{codebook.name}': {', '.join(unknown)}")
@@ -205,17 +208,19 @@ class PrototypeAligner:
 
     # ------------------------------------------------------------------ scoring
 
-    def entry_scores(self, embeddings: Vectors) -> FloatArray:
+    def entry_scores(self, embeddings: Vectors, *, blocked: Sequence[frozenset[str]] | None = None) -> FloatArray:
         """Similarity of every row to every codebook entry, shape ``(n, len(entries))``.
 
         Columns follow ``codebook.entries`` (themes and subthemes, file order); values are
         the pooled prototype cosines of step 1 in the module docstring. Useful for ranking
-        quotations for a theme or subtheme.
+        quotations for a theme or subtheme. ``blocked[i]`` entries of row ``i`` get -1.
         """
         x = self._check(embeddings)
         out = np.empty((x.shape[0], len(self.entry_ids_)), dtype=np.float32)
         for lo in range(0, x.shape[0], self.chunk_size):
             out[lo : lo + self.chunk_size] = self._entry_chunk(x[lo : lo + self.chunk_size])
+        if blocked:
+            return block_entries(out.astype(np.float64), blocked, self.entry_ids_, floor=-1.0).astype(np.float32)
         return out
 
     def _entry_chunk(self, x: FloatArray) -> Float64Array:

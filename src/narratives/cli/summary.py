@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -114,11 +114,16 @@ def _print_coding(result: RunResult, console: Console) -> None:
                       "passages: an upper bound for the rest)", highlight=False, soft_wrap=True)
     coders = result.coders
     if coders.get("passages"):
+        none = coders.get("no_code_fits", 0)
         console.print(
             f"Coders' decisions: {coders['codes_standing']:,} codes stand and {coders['codes_rejected']:,} are "
             f"rejected on {coders['passages']:,} passages; their passages keep the coders' codes and never get a "
-            "rejected one.", highlight=False, soft_wrap=True,
+            "rejected one" + (f"; {none:,} passages no code fits stay unassigned" if none else "") + ".",
+            highlight=False, soft_wrap=True,
         )
+    check = aligner.get("check")
+    if check:
+        console.print(round_check_text(check), highlight=False, soft_wrap=True)
         if coders["disagreements"]:
             ties = coders["ties_not_used"]
             console.print(
@@ -129,6 +134,27 @@ def _print_coding(result: RunResult, console: Console) -> None:
     if result.changes is not None:
         console.print(f"[bold]Changed:[/] {result.changes.headline()}; listed in run_manifest.json under changes.",
                       highlight=False, soft_wrap=True)
+        shifts = result.changes.largest_shifts()
+        if shifts:
+            console.print(f"  Largest shifts: {shifts}.", highlight=False, soft_wrap=True)
+
+
+def round_check_text(check: dict[str, Any]) -> str:
+    """What a round of decisions did to coding, out of fold on the decisions (rich markup)."""
+    n, before, after = check["decisions"], check["codebook_right"], check["learned_right"]
+    text = (f"Checked on the coders' {n:,} decided passages, each coded by a model that did not see it: the codebook "
+            f"alone codes {before:,} as the coders did, the learned coding {after:,} ({check['fixed']:,} fixed, "
+            f"{check['broke']:,} broken)")
+    if check["verdict"] == "worse":
+        text = (f"[yellow]{text}: this round made coding worse on passages like the decided ones.[/] Check the "
+                "decisions for slips, or decide more passages (export --sample-uncertain) before trusting the shares")
+    elif check["verdict"] == "no clear difference":
+        text += ": no clear difference yet"
+    text += "."
+    if check["contradicted"]:
+        text += (f" The learned model still codes {check['contradicted']:,} decided passages otherwise "
+                 "(they keep the coders' codes).")
+    return text
 
 
 def print_evaluation(

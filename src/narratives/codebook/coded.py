@@ -221,8 +221,9 @@ def _text_unit(passage: str) -> str:
 
 def decision_examples(decisions: Sequence[CoderDecision]) -> list[Example]:
     """Decisions as evidence: a passage is a positive example of the code a coder gave it
-    (accepted, recoded to, or chosen blind), and a negative example of a proposal the coder
-    took away (rejected, or recoded from)."""
+    (accepted, recoded to, or chosen blind; :data:`NONE_CODE` when the coder said no code fits:
+    rejected without a recode, or a proposal of ``none`` accepted), and a negative example of a
+    proposal the coder took away (rejected, or recoded from)."""
     out: list[Example] = []
     for d in decisions:
         text = " ".join(d.text.split())
@@ -230,8 +231,7 @@ def decision_examples(decisions: Sequence[CoderDecision]) -> list[Example]:
             continue
         where = d.source_file if ":" in d.source_file else f"{d.source_file}:{d.unit_id}"
         question = d.question or None
-        if d.code != NONE_CODE:
-            out.append(Example(text, d.code, True, d.document, where, coder=d.coder, question=question))
+        out.append(Example(text, d.code, True, d.document, where, coder=d.coder, question=question))
         if d.proposed and d.proposed != d.code and d.proposed != NONE_CODE:
             out.append(Example(text, d.proposed, False, d.document, where, coder=d.coder, question=question))
     return out

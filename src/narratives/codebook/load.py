@@ -18,6 +18,7 @@ YAML format (``.yaml`` / ``.yml``)::
         keywords: [salary, pay, pension]  # optional list
         examples:                         # optional list of short example quotes
           - "My salary did not cover my children's school fees."
+        question: Q3                      # optional: the question these codes answer
         subthemes:                        # optional; same fields, no deeper nesting
           - id: salary-inadequacy
             label: Salary inadequacy
@@ -39,6 +40,10 @@ CSV format (``.csv``, UTF-8, header row required), one row per theme or subtheme
 - ``keywords`` (optional): separated by ``;``.
 - ``examples`` (optional): separated by ``|`` (quotes often contain semicolons).
 - ``include`` / ``exclude`` (optional): inclusion and exclusion notes.
+- ``question`` (optional): the question the code answers, written as the coded file's question
+  column writes it (``Q3``, or the question's text); a subtheme takes its theme's. A unit that
+  answers a question named in the codebook is coded only with that question's codes (and the
+  codes that name no question).
 
 Any other column (for instance ``number of highlights``) is ignored.
 
@@ -69,7 +74,7 @@ __all__ = ["codebook_to_yaml", "load_codebook", "slugify"]
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOP_KEYS = ("name", "description", "themes")
-_ENTRY_KEYS = ("id", "label", "definition", "include", "exclude", "keywords", "examples")
+_ENTRY_KEYS = ("id", "label", "definition", "include", "exclude", "keywords", "examples", "question")
 _THEME_KEYS = (*_ENTRY_KEYS, "subthemes", "parent", "group")
 _SUBTHEME_KEYS = _ENTRY_KEYS
 
@@ -94,6 +99,7 @@ class _Draft:
     include: str = ""
     exclude: str = ""
     group: bool = False
+    question: str = ""
     children: list[_Draft] = field(default_factory=list)
 
 
@@ -154,6 +160,8 @@ def codebook_to_yaml(codebook: Codebook) -> str:
 
     def entry(t: Theme) -> dict[str, Any]:
         out: dict[str, Any] = {"id": t.id, "label": t.label}
+        if t.question and (t.parent is None or codebook.get(t.parent).question != t.question):
+            out["question"] = t.question
         if t.group:
             out["group"] = True
         if t.definition or not t.group:
@@ -324,6 +332,7 @@ def _yaml_entry(
         include=_opt_str(path, item, "include", entry=entry_id),
         exclude=_opt_str(path, item, "exclude", entry=entry_id),
         group=group,
+        question=_opt_str(path, item, "question", entry=entry_id),
     )
 
 
@@ -466,6 +475,7 @@ def _read_csv(path: Path, text: str) -> list[_Draft]:
                     examples=examples,
                     include=cell(row, "include"),
                     exclude=cell(row, "exclude"),
+                    question=cell(row, "question"),
                 )
             )
     except csv.Error as exc:
@@ -574,6 +584,7 @@ def _resolve(path: Path, drafts: list[_Draft], *, groups_allowed: bool = False,
             include=d.include,
             exclude=d.exclude,
             group=d.group,
+            question=d.question or (seen[parents[d.id]].question if parents[d.id] else ""),  # type: ignore[index]
         )
         for d in flat
     )

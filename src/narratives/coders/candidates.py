@@ -80,5 +80,7 @@ def candidates(run: SavedRun, units: Units = "quotes") -> list[Candidate]:
             subtheme=_text(row.get("subtheme")),
             score=float(row["score"]),
             metadata={**doc.metadata, **attributes.get(unit_id, {})},
+            nearest=_text(row.get("best_subtheme")) or _text(row.get("best_theme")),
+            coded_by=_text(row.get("coded_by")) or "machine",
         )
     return sorted(out.values(), key=lambda c: (c.doc_id, c.start, c.unit_id))

@@ -35,6 +35,10 @@ class Candidate:
     subtheme: str
     score: float
     metadata: Mapping[str, str] = field(default_factory=dict)
+    nearest: str = ""
+    """The code the machine found nearest, assigned or not (``best_subtheme``, else ``best_theme``)."""
+    coded_by: str = "machine"
+    """``coder`` when a coder's decision on this passage set its code (an earlier round)."""
 
     @property
     def code(self) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from narratives.align.decisions import block_entries
+from narratives.codebook.records import NONE_CODE
 from narratives.config import RunConfig
 from narratives.errors import ConfigError
 from narratives.evaluation.folds import assign_folds
@@ -95,7 +95,7 @@ def _code_sets(
     """Each row's further codes: every entry scored at least the aligner's multi-label threshold,
     best first (the unit's assigned code is put in front of them by the caller)."""
     ids = [e.id for e in codebook.entries]
-    scores = block_entries(np.asarray(aligner.entry_scores(features), dtype=np.float64), blocked, ids)
+    scores = np.asarray(aligner.entry_scores(features, blocked=blocked), dtype=np.float64)
     threshold = aligner.multi_label_threshold
     out = []
     for row in scores:
@@ -247,7 +247,7 @@ def evaluate(
         model=embedder.identity, align=config.align.model_dump(mode="json"), seed=config.seed,
         resamples=resamples, examples=None if examples is None else str(examples),
         folds=folds if cv else None, group_column=group_column if cv else None,
-        n_examples=sum(x.accepted for x in learned_from),
+        n_examples=sum(x.accepted and x.code != NONE_CODE for x in learned_from),
         n_rejections=sum(not x.accepted for x in learned_from),
         id_column=id_column, question_column=question_column, aligner=described,
     )

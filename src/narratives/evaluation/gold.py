@@ -76,8 +76,9 @@ class CodedPassages:
         return [c[0] if c else "" for c in self.codes]
 
     def examples(self, codebook: Codebook, rows: range | list[int] | None = None) -> list[Example]:
-        """The coders' decisions on the units (all, or ``rows``) whose codes are codebook entries."""
-        known = {e.id for e in codebook.entries}
+        """The coders' decisions on the units (all, or ``rows``) whose codes are codebook entries (or
+        :data:`NONE_CODE`: no code fits)."""
+        known = {e.id for e in codebook.entries} | {NONE_CODE}
         chosen = range(len(self.texts)) if rows is None else rows
         return [x for i in chosen for x in self.examples_by_unit[i] if x.code in known]
 

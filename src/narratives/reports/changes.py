@@ -52,6 +52,13 @@ class RunChanges:
     examples: dict[str, Any] | None = None
     """The examples before and after (source, accepted, rejected), when they differ."""
 
+    def largest_shifts(self, n: int = 3) -> str:
+        """The ``n`` themes whose share moved most, e.g. ``moral-residue 7.8% → 33.1% (+84, -2)``."""
+        moved = sorted((t for t in self.by_theme if t["gained"] or t["lost"]),
+                       key=lambda t: -abs(t["share_after"] - t["share_before"]))[:n]
+        return "; ".join(f"{t['theme']} {t['share_before']:.1%} → {t['share_after']:.1%} (+{t['gained']:,}, "
+                         f"-{t['lost']:,})" for t in moved)
+
     def headline(self) -> str:
         """One line, e.g. ``29 of 92 coded segments changed theme against results/run-1``."""
         return (

@@ -10,6 +10,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from narratives.codebook.records import NONE_CODE
+
 if TYPE_CHECKING:
     from narratives.result import RunResult
 
@@ -89,7 +91,8 @@ def examples_record(result: RunResult) -> dict[str, Any]:
     return {
         "source": result.examples_source,
         "sha256": _sha256(result.examples_source),
-        "accepted": sum(e.accepted for e in result.examples),
+        "accepted": sum(e.accepted and e.code != NONE_CODE for e in result.examples),
         "rejected": sum(not e.accepted for e in result.examples),
+        "no_code_fits": sum(e.accepted and e.code == NONE_CODE for e in result.examples),
         **({"decisions": result.coders} if result.coders else {}),
     }
