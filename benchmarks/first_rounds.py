@@ -211,6 +211,8 @@ def plot(path: Path) -> None:
     zero = next((m for key, d, n, m, _ in POINTS if n == 0), None)
     for ax, draw in zip(axes[0], draws, strict=True):
         for method in dict.fromkeys(k for k, *_ in POINTS):
+            if not any(k == method and d == draw for k, d, *_ in POINTS):
+                continue
             pts = sorted((n, m, h) for k, d, n, m, h in POINTS if k == method and d in (draw, "random") and
                          (d == draw or n == 0))
             if pts:
@@ -243,7 +245,7 @@ def curve(book: Codebook, units: list[Unit], emb: Embedder, methods: Sequence[st
             if draw not in ("random", "export", "uncertain") and key != "prior":
                 continue  # the other draws compare samplers, on the default aligner
             for size in sizes:
-                if size == 0 and draw != "random":
+                if size == 0 and (draw != "random" or config is None):  # the baseline has no zero-shot
                     continue
                 started = time.perf_counter()
                 accs: list[float] = []
@@ -389,6 +391,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--plot-only", action="store_true",
+                        help="draw benchmarks/learning_curve.png from the curve table in benchmarks/README.md")
     parser.add_argument("--part", choices=["curve", "rounds", "questions"], default=None)
     parser.add_argument("--methods", default="prior,plain,baseline")
     parser.add_argument("--seeds", type=int, default=3)
@@ -399,6 +403,17 @@ def main() -> None:
     parser.add_argument("--alone", action="store_true",
                         help="code each passage alone (one passage per file, as the issue's outside check did)")
     args = parser.parse_args()
+    if args.plot_only:
+        readme = (REPO / "benchmarks" / "README.md").read_text(encoding="utf-8")
+        section = readme[readme.index(HEADING):]
+        for line in section.split("\n## ")[0].splitlines():
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if len(cells) == 8 and "±" in cells[3] and cells[3][0].isdigit():
+                mean, half = (float(v) for v in cells[3].split("±"))
+                n = 667 if cells[2].startswith("all") else int(cells[2])
+                POINTS.append((cells[0], cells[1], n, mean, half))
+        plot(REPO / "benchmarks" / "learning_curve.png")
+        return
     methods = args.methods.split(",")
     for key in methods:
         label, overrides = METHODS[key]

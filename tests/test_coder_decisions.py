@@ -99,6 +99,8 @@ def test_a_rejected_code_never_comes_back_and_a_recode_moves_the_passage(
     check = manifest["aligner"]["check"]
     assert check["decisions"] >= 40 and check["verdict"] != "worse"
     assert "Checked on the coders'" in " ".join(second["_output"]["text"].split())
+    page = (tmp_path / "second" / "report.html").read_text(encoding="utf-8")
+    assert "This round" in page and "decided passages" in page
     assert manifest["aligner"]["method"] == "learned" and manifest["aligner"]["examples"] == 49
 
 

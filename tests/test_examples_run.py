@@ -59,7 +59,19 @@ def test_examples_teach_the_next_run(tmp_path: Path, repo_dir: Path) -> None:
     assert rota_after["subtheme"] == "regulated-hours"
     manifest = json.loads((tmp_path / "after" / "run_manifest.json").read_text())
     assert manifest["examples"]["accepted"] == 10 and manifest["examples"]["rejected"] == 1
+    assert manifest["examples"]["no_code_fits"] == 1  # rejected with no other code
     assert len(manifest["examples"]["sha256"]) == 64
+    # the same decisions returned in two rounds' files, each given with its own --examples
+    rounds = []
+    for n, rows in enumerate((EXAMPLES[:6], EXAMPLES[6:]), start=1):
+        rounds.append(tmp_path / f"round-{n}.csv")
+        with rounds[-1].open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([["text", "code", "decision"], *rows])
+    split = _run(tmp_path, repo_dir, "split", [x for r in rounds for x in ("--examples", str(r))])
+    assert [(r["theme"], r["subtheme"], r["score"]) for r in split] == [
+        (r["theme"], r["subtheme"], r["score"]) for r in after]
+    manifest = json.loads((tmp_path / "split" / "run_manifest.json").read_text())
+    assert manifest["examples"]["source"] == f"{rounds[0]} + {rounds[1]}"
 
 
 def test_examples_with_unknown_code_stop_the_run_early(tmp_path: Path, repo_dir: Path) -> None:

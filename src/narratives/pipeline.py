@@ -204,7 +204,7 @@ def run(
     manifest: str | Path | None = None,
     participants: str | Path | None = None,
     config: RunConfig | str | Path | None = None,
-    examples: str | Path | Sequence[Example] | None = None,
+    examples: str | Path | Sequence[str | Path] | Sequence[Example] | None = None,
     compare: str | Path | None = None,
     verified: Sequence[str | Path] = (),
     force: bool = False,
@@ -225,9 +225,10 @@ def run(
         participants: a participants table (CSV or .xlsx, one row per participant id) whose
             attributes join to the transcripts' speakers (:mod:`narratives.loaders.participants`).
         config: a :class:`RunConfig`, a config file path, or ``None`` for defaults.
-        examples: coded passages to learn from: a CSV (``text, code`` and optionally
-            ``decision, recode_to, coder, document``; see :mod:`narratives.codebook.coded`)
-            or :class:`Example` records. Each round of verification improves the next run.
+        examples: coded passages to learn from: a file (a returned sheet or project, or a CSV of
+            ``text, code`` and optionally ``decision, recode_to, coder, document``; see
+            :mod:`narratives.codebook.coded`), several files (each round's), or :class:`Example`
+            records. Each round of decisions improves the next run.
         verified: a coder's verified random sample (from ``narratives export --sample-random`` on
             a run with the same segments): the reports add shares corrected by it, with 95%
             intervals (``prevalence.csv``; :mod:`narratives.prevalence`). Needs ``out``.
@@ -245,8 +246,13 @@ def run(
     from narratives.codebook import load_codebook
     from narratives.codebook.coded import load_examples
 
-    read = [*inputs, *verified,
-            *(p for p in (codebook, manifest, participants, examples, config) if isinstance(p, (str, Path)))]
+    example_files: list[Path] = []
+    if isinstance(examples, (str, Path)):
+        example_files = [Path(examples)]
+    elif examples is not None:
+        example_files = [Path(p) for p in examples if isinstance(p, (str, Path))]
+    read = [*inputs, *verified, *example_files,
+            *(p for p in (codebook, manifest, participants, config) if isinstance(p, (str, Path)))]
     if verified and out is None:
         raise InputError("--verified corrects the shares in the run's reports: give --out too")
     for path in verified:
@@ -259,10 +265,10 @@ def run(
     if not isinstance(codebook, Codebook):
         codebook = load_codebook(codebook)
     coded: tuple[Example, ...] = ()
-    if isinstance(examples, (str, Path)):
-        coded = load_examples(examples, codebook)
-    elif examples is not None:
-        coded = tuple(examples)
+    if example_files:
+        coded = tuple(x for path in example_files for x in load_examples(path, codebook))
+    elif examples is not None and not isinstance(examples, (str, Path)):
+        coded = tuple(x for x in examples if isinstance(x, Example))
     before = _run_to_compare(compare, out_dir)
     if not inputs:
         raise InputError("no input given: name at least one file or directory of documents")
@@ -278,8 +284,14 @@ def run(
             inputs, manifest, codebook, config, coded, backend=backend, meter=meter, progress=progress,
             on_stage=on_stage, follow_links=follow_links, participants=participants,
         )
-    if isinstance(examples, (str, Path)):
-        result.examples_source = str(examples)
+    if example_files:
+        import hashlib
+
+        result.examples_source = " + ".join(str(p) for p in example_files)
+        digest = hashlib.sha256()
+        for path in example_files:
+            digest.update(path.read_bytes())
+        result.examples_sha256 = digest.hexdigest()
     if before is not None:
         from narratives.reports.changes import compare_with
         from narratives.reports.run_manifest import examples_record

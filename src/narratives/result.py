@@ -59,6 +59,9 @@ class RunResult(Plots):
     examples: tuple[Example, ...] = ()
     """Coded examples the aligner learned from (empty for a codebook-only run)."""
     examples_source: str | None = None
+    """The files the examples were read from, joined by `` + `` (``None``: given in Python)."""
+    examples_sha256: str | None = None
+    """sha256 of those files' bytes, one after another."""
     aligner: dict[str, Any] = field(default_factory=dict)
     """How themes were assigned: the method, whether scores are calibrated and what they mean."""
     coders: dict[str, Any] = field(default_factory=dict)

@@ -104,3 +104,17 @@ def test_blocking_probabilities_conditions_the_rest_on_not_being_blocked() -> No
     out = block_entries(p, [frozenset({"economic"})], [e.id for e in CB.entries], condition=True)
     assert np.allclose(out, [[0.0, 0.2 / 0.6, 0.1 / 0.6, 0.1 / 0.6]])
     assert np.allclose(block_entries(p, [frozenset({"economic"})], [e.id for e in CB.entries]), [[0, 0.2, 0.1, 0.1]])
+
+
+def test_no_code_fits_is_weighed_against_the_codes_other_coders_gave() -> None:
+    from narratives.codebook.records import NONE_CODE
+
+    split = [Example(QUOTE, "salary", True, coder="amna"), Example(QUOTE, NONE_CODE, True, coder="bilal")]
+    evidence = CoderEvidence(split, CB)
+    assert evidence.decided_code(QUOTE) == "salary" and QUOTE not in evidence.no_code  # one against one
+    assert [(d.code, d.given_by, d.taken_by, d.outcome) for d in evidence.disagreements] == [
+        (NONE_CODE, ("bilal",), ("amna",), "tie: not used")]
+    two = [*split, Example(QUOTE, NONE_CODE, True, coder="chen")]
+    evidence = CoderEvidence(two, CB)
+    assert evidence.no_code == frozenset({QUOTE})
+    assert [(x.code, x.accepted) for x in evidence.examples()] == [(NONE_CODE, True)]  # salary is no evidence

@@ -74,6 +74,8 @@ class CoderEvidence:
         self._examples: list[Example] = []
         for key, by in votes.items():
             text, code = key
+            if code == NONE_CODE:
+                continue  # "no code fits" is weighed against the codes given, below
             given = tuple(sorted(v for v, yes in by.items() if yes))
             taken = tuple(sorted(v for v, yes in by.items() if not yes))
             template = first[key]
@@ -94,6 +96,7 @@ class CoderEvidence:
                     disagreements.append(
                         Disagreement(text, ";".join(sorted(codes)), voters, (), "different codes: each kept")
                     )
+        self._weigh_no_code(votes, first, disagreements)
         self.disagreements = tuple(disagreements)
         unsettled = {d.text for d in disagreements}
         taken_away = {t for t in self.rejected if t not in self.accepted and t not in unsettled}
@@ -103,6 +106,28 @@ class CoderEvidence:
             self._examples.append(replace(template, code=NONE_CODE, accepted=True))
         self.no_code = frozenset(t for t, codes in self.accepted.items() if codes == [NONE_CODE])
         """Passages no code fits, by the coders' word (``none`` given, or every code taken away)."""
+
+    def _weigh_no_code(self, votes: dict[tuple[str, str], dict[str, bool]], first: dict[tuple[str, str], Example],
+                       disagreements: list[Disagreement]) -> None:
+        """A passage is one no code fits when more coders said so than gave it a code; then the codes given
+        are not evidence. Otherwise "none" is not used; either way a split is reported."""
+        for (text, code), by in votes.items():
+            if code != NONE_CODE:
+                continue
+            said = tuple(sorted(v for v, yes in by.items() if yes))
+            gave = tuple(sorted({v for (t, c), other in votes.items() if t == text and c != NONE_CODE
+                                 for v, yes in other.items() if yes} - set(said)))
+            if not said:
+                continue
+            if len(said) > len(gave):
+                dropped = set(self.accepted.pop(text, []))
+                self._examples = [x for x in self._examples
+                                  if not (passage_key(x.text) == text and x.accepted and x.code in dropped)]
+                self.accepted[text] = [NONE_CODE]
+                self._examples.append(replace(first[(text, code)], accepted=True))
+            if gave and not any(d.text == text for d in disagreements):  # a reject already reported as a split
+                outcome = "tie: not used" if len(said) == len(gave) else "majority kept"
+                disagreements.append(Disagreement(text, NONE_CODE, said, gave, outcome))
 
     def examples(self) -> list[Example]:
         """The decided examples: one per (passage, code) that stands or is rejected, in input order,

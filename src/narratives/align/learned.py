@@ -234,7 +234,7 @@ class LearnedAligner:
         fits = FitCache(self.cache_dir)
         key = fit_key(self.encoder_ids_, codebook, usable, {
             "regularization": self.regularization, "context_weight": self.context_weight, "seed": self.seed,
-            "prior": self.prior,
+            "prior": self.prior, "threshold": self.threshold,  # the round check codes at the threshold
         })
         found = fits.get(key)
         if found is not None:
@@ -321,7 +321,7 @@ class LearnedAligner:
             keep = np.array([t not in held_out for t in rej_texts], dtype=bool)
             x_rej, y_rej = x_rej[keep], y_rej[keep]
             off_rej = None if off_rej is None else off_rej[keep]
-        weights = _multi_label_weights(texts, 0)
+        weights = _multi_label_weights(texts)
         if offset is not None:
             return fit_softmax(
                 x, y, len(self.entry_ids_) + 1, weights=weights, rejected_x=x_rej, rejected_class=y_rej,
@@ -606,12 +606,12 @@ def _logit(p: Float64Array) -> Float64Array:
     return np.log(q / (1 - q))
 
 
-def _multi_label_weights(texts: Sequence[str], n_prototypes: int) -> Float64Array:
-    """1 per example row, ``1/k`` for a passage with ``k`` accepted codes (so it counts once), 1 per prototype."""
+def _multi_label_weights(texts: Sequence[str]) -> Float64Array:
+    """1 per example row, ``1/k`` for a passage with ``k`` accepted codes (so it counts once)."""
     counts: dict[str, int] = {}
     for t in texts:
         counts[t] = counts.get(t, 0) + 1
-    return np.array([1.0 / counts[t] for t in texts] + [1.0] * n_prototypes)
+    return np.array([1.0 / counts[t] for t in texts])
 
 
 def _folds(

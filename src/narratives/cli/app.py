@@ -44,9 +44,9 @@ def run(
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Run configuration (YAML or TOML).")] = None,
     examples: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option("--examples", "-e", help="Coders' decisions to learn from: a filled-in sheet, or a CSV of text, "
-                     "code[, decision, recode_to, coder]."),
+                     "code[, decision, recode_to, coder]. Repeat it for each round's file."),
     ] = None,
     set_: Annotated[
         list[str] | None,

@@ -68,6 +68,11 @@ def print_summary(result: RunResult, out: Path, console: Console) -> None:
         for row in candidates.head(8).itertuples():
             console.print(f"  • cluster {row.cluster} ({row.size} segments): {row.label}", highlight=False)
     _print_coding(result, console)
+    console.print(
+        f"To teach the coding: narratives export {out} --to xlsx --sample-uncertain 40 --out round.xlsx (the "
+        "passages it is least sure of, over every code), fill in the decisions, and run again with --examples "
+        "round.xlsx (one --examples per round's file).", highlight=False, soft_wrap=True,
+    )
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     if result.corpus.skipped:

@@ -90,7 +90,7 @@ def examples_record(result: RunResult) -> dict[str, Any]:
     """The examples a run learned from, as its manifest records them (``--compare`` reads this back)."""
     return {
         "source": result.examples_source,
-        "sha256": _sha256(result.examples_source),
+        "sha256": result.examples_sha256,
         "accepted": sum(e.accepted and e.code != NONE_CODE for e in result.examples),
         "rejected": sum(not e.accepted for e in result.examples),
         "no_code_fits": sum(e.accepted and e.code == NONE_CODE for e in result.examples),
