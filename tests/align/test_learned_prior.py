@@ -96,3 +96,16 @@ def test_no_code_fits_and_a_code_only_ever_rejected(
     assert count <= sum((z.subtheme or z.theme) == rejected_code for z in zero)  # only rejected: never grows
     check = learned.describe()["check"]
     assert check is not None and check["decisions"] > 0
+
+
+def test_a_round_is_called_better_or_worse_only_beyond_chance() -> None:
+    """The verdict is a sign test on the decided passages only one coding gets right."""
+    from narratives.align.learned import RoundCheck
+    from narratives.cli.summary import round_check_text
+
+    assert RoundCheck(40, 19, 18, 3, 4, 0).verdict == "no clear difference"
+    assert RoundCheck(40, 10, 20, 12, 2, 0).verdict == "better"
+    worse = RoundCheck(40, 20, 14, 0, 6, 3)
+    assert worse.verdict == "worse"
+    text = round_check_text({**{k: getattr(worse, k) for k in worse.__slots__}, "verdict": worse.verdict})
+    assert "made coding worse" in text and "still codes 3 decided passages otherwise" in text

@@ -76,7 +76,7 @@ def test_first_hour_sends_nothing_beyond_loopback(guarded: tuple[Path, dict[str,
     _run("run-ray-cold", ["run", str(demo), "--manifest", str(demo / "manifest.csv"), "--codebook", str(codebook),
                           "--backend", "ray", "--out", str(work / "run-1"), "-q"], work, env)
     assert (work / "cache" / "onnx").is_dir()  # the model was exported in this run
-    # 80 passages each, most accepted: enough (40) for the second run to fine-tune the model on them
+    # 80 passages each, most accepted: enough for the second run to fine-tune the model on them (from 40, set below)
     _run("export-xlsx", ["export", str(work / "run-1"), "--to", "xlsx", "--out", str(work / "review" / "d.xlsx"),
                          "--coders", "amna,bilal", "--units", "assigned", "--sample", "80"], work, env)
     _run("export-qdpx", ["export", str(work / "run-1"), "--to", "qdpx", "--out", str(work / "review" / "p.qdpx")],
@@ -91,6 +91,6 @@ def test_first_hour_sends_nothing_beyond_loopback(guarded: tuple[Path, dict[str,
         assert sum(1 for _ in csv.DictReader(handle)) >= 20
     _run("run-with-examples", ["run", str(demo), "--manifest", str(demo / "manifest.csv"), "--codebook",
                                str(codebook), "--examples", str(work / "agr" / "examples.csv"),
-                               "--out", str(work / "run-2"), "-q"], work, env)
+                               "--set", "align.tune_from=40", "--out", str(work / "run-2"), "-q"], work, env)
     assert (work / "run-2" / "segments.csv").is_file()
     assert list((work / "cache" / "tuned").iterdir())  # the model was fine-tuned on the decisions, offline
