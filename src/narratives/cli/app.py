@@ -250,7 +250,9 @@ def export(
     )
     what = ("codebook" if to.lower().lstrip(".") == "qdc" else
             f"a random sample of {result.sample.n} of {result.sample.population} coded segments, seed "
-            f"{result.sample.seed}" if result.sample else f"{result.units} candidate quotes")
+            f"{result.sample.seed}" if result.sample else
+            f"the {result.units} coded segments it is least sure of, over every code" if sample_uncertain is not None
+            else f"{result.units} candidate quotes")
     for path in result.files:
         typer.echo(f"wrote {path} ({what})")
     if deidentify:
