@@ -23,7 +23,7 @@ from narratives.align.softmax import SoftmaxModel
 from narratives.models import Codebook, Example
 from narratives.npz_store import NpzStore
 
-FIT_VERSION = 3
+FIT_VERSION = 4
 """Bump when fitting changes what it computes from the same inputs."""
 _FIELDS = ("coef", "intercept", "mean", "scale", "prior_scale", "platt", "multi_threshold", "reliability", "note",
            "check")
