@@ -3,6 +3,7 @@ rounds, and zero-shot coding that knows each code's question, on the shared code
 
     .venv/bin/python benchmarks/first_rounds.py [--shared ../shared] [--write] [--part rounds|questions|curve]
         [--methods prior,plain,baseline] [--seeds 3] [--draws ...] [--sizes 0,10,...,all] [--set align.x=y]
+    .venv/bin/python benchmarks/first_rounds.py --plot-only   # redraw learning_curve.png from the README table
 
 Decisions are simulated the way a coder makes them on the run's own proposals: a passage proposed
 code *c* whose human code is *g* is accepted when *c* = *g*, recoded to *g* otherwise (so *c*, when
