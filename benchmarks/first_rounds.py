@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from learning import Unit, folds, usability
 
 from narratives.align import build_aligner
+from narratives.align.decisions import CoderEvidence
 from narratives.align.windows import example_features
 from narratives.config import RunConfig, load_config
 from narratives.embed import build_embedder
@@ -89,18 +90,10 @@ def code_passages(config: RunConfig, emb: Embedder, book: Codebook, units: Seque
     aligner = build_aligner(config.align, config.seed, embed=config.embed).fit(book, emb, decisions)
     coded = [Example(units[i].text, "", window=units[i].window, question=units[i].question) for i in rows]
     features = example_features(aligner.encoders, coded, config.align.context_weight)
-    blocked = _blocked(decisions, [units[i].text for i in rows])
+    blocked = CoderEvidence(decisions, book).blocked([units[i].text for i in rows])  # as a run blocks
     got = aligner.assign(features, blocked=blocked)
     return Coding([a.subtheme or a.theme for a in got], np.array([a.score for a in got]),
                   [a.best_subtheme or a.best_theme or UNASSIGNED for a in got], aligner.describe().get("check"))
-
-
-def _blocked(decisions: Sequence[Example], texts: Sequence[str]) -> list[frozenset[str]]:
-    rejected: dict[str, set[str]] = {}
-    for x in decisions:
-        if not x.accepted:
-            rejected.setdefault(x.text, set()).add(x.code)
-    return [frozenset(rejected.get(t, ())) for t in texts]
 
 
 def baseline(emb: Embedder, units: Sequence[Unit], rows: np.ndarray, decisions: Sequence[Example]) -> Coding:

@@ -284,14 +284,7 @@ def run(
             inputs, manifest, codebook, config, coded, backend=backend, meter=meter, progress=progress,
             on_stage=on_stage, follow_links=follow_links, participants=participants,
         )
-    if example_files:
-        import hashlib
-
-        result.examples_source = " + ".join(str(p) for p in example_files)
-        digest = hashlib.sha256()
-        for path in example_files:
-            digest.update(path.read_bytes())
-        result.examples_sha256 = digest.hexdigest()
+    result.examples_files = tuple(str(p) for p in example_files)
     if before is not None:
         from narratives.reports.changes import compare_with
         from narratives.reports.run_manifest import examples_record

@@ -58,10 +58,8 @@ class RunResult(Plots):
     cache: dict[str, int] = field(default_factory=dict)
     examples: tuple[Example, ...] = ()
     """Coded examples the aligner learned from (empty for a codebook-only run)."""
-    examples_source: str | None = None
-    """The files the examples were read from, joined by `` + `` (``None``: given in Python)."""
-    examples_sha256: str | None = None
-    """sha256 of those files' bytes, one after another."""
+    examples_files: tuple[str, ...] = ()
+    """The files the examples were read from, in order (empty: given in Python)."""
     aligner: dict[str, Any] = field(default_factory=dict)
     """How themes were assigned: the method, whether scores are calibrated and what they mean."""
     coders: dict[str, Any] = field(default_factory=dict)

@@ -111,21 +111,25 @@ class CoderEvidence:
                        disagreements: list[Disagreement]) -> None:
         """A passage is one no code fits when more coders said so than gave it a code; then the codes given
         are not evidence. Otherwise "none" is not used; either way a split is reported."""
+        givers: dict[str, set[str]] = {}
+        for (text, code), by in votes.items():
+            if code != NONE_CODE:
+                givers.setdefault(text, set()).update(v for v, yes in by.items() if yes)
+        split = {d.text for d in disagreements}  # a reject is already reported as a split
         for (text, code), by in votes.items():
             if code != NONE_CODE:
                 continue
             said = tuple(sorted(v for v, yes in by.items() if yes))
-            gave = tuple(sorted({v for (t, c), other in votes.items() if t == text and c != NONE_CODE
-                                 for v, yes in other.items() if yes} - set(said)))
             if not said:
                 continue
+            gave = tuple(sorted(givers.get(text, set()) - set(said)))
             if len(said) > len(gave):
                 dropped = set(self.accepted.pop(text, []))
                 self._examples = [x for x in self._examples
                                   if not (passage_key(x.text) == text and x.accepted and x.code in dropped)]
                 self.accepted[text] = [NONE_CODE]
                 self._examples.append(replace(first[(text, code)], accepted=True))
-            if gave and not any(d.text == text for d in disagreements):  # a reject already reported as a split
+            if gave and text not in split:
                 outcome = "tie: not used" if len(said) == len(gave) else "majority kept"
                 disagreements.append(Disagreement(text, NONE_CODE, said, gave, outcome))
 
@@ -155,12 +159,12 @@ class CoderEvidence:
         and each passage no code fits left ``unassigned`` (by a coder)."""
         out = list(assignments)
         for i, text in enumerate(texts):
-            if passage_key(text) in self.no_code:
-                was = out[i]
-                out[i] = Assignment(UNASSIGNED, None, 0.0, was.best_theme, was.best_subtheme, coded_by="coder")
-                continue
             code = self.decided_code(text)
             if code is None:
+                continue
+            if code == NONE_CODE:
+                was = out[i]
+                out[i] = Assignment(UNASSIGNED, None, 0.0, was.best_theme, was.best_subtheme, coded_by="coder")
                 continue
             entry = self.codebook.get(code)
             theme = entry.parent or entry.id

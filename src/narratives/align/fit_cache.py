@@ -39,7 +39,7 @@ class FittedState:
     reliability: tuple[tuple[float, float | None, float, int], ...]
     calibration_note: str
     check: tuple[int, ...] = ()
-    """The round check (decisions, codebook right, learned right, contradicted), when there is one."""
+    """The round check's fields in order (:class:`~narratives.align.learned.RoundCheck`), when there is one."""
 
 
 def fit_key(encoders: Sequence[str], codebook: Codebook, examples: Sequence[Example],

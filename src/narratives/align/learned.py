@@ -359,8 +359,8 @@ class LearnedAligner:
         raw: list[float] = []
         right: list[bool] = []
         oof = np.full((len(y), len(self.entry_ids_)), np.nan)
-        coded = y < len(self.entry_ids_)  # with the prior, a passage no code fits is right only when unassigned
-        gold_theme = np.where(coded, self._entry_theme[np.where(coded, y, 0)], -1)
+        coded = y < len(self.entry_ids_)
+        gold_theme = self._gold_theme(y)
         for train, test in splits:
             if len(np.unique(y[train])) < 2:
                 continue
@@ -370,8 +370,7 @@ class LearnedAligner:
             theme = self._pool(oof[test])
             best = theme.argmax(axis=1)
             raw.extend(theme[np.arange(len(test)), best].tolist())
-            gold = np.where(coded[test], self._entry_theme[np.where(coded[test], y[test], 0)], -1)
-            right.extend((best == gold).tolist())
+            right.extend((best == gold_theme[test]).tolist())
         self.multi_threshold_ = _best_set_threshold(
             oof[coded], y[coded], [t for t, c in zip(texts, coded, strict=True) if c])
         predicted = ~np.isnan(oof).any(axis=1)
@@ -410,6 +409,12 @@ class LearnedAligner:
                                        int(kept.sum())))
         self.reliability_ = tuple(rows)
 
+    def _gold_theme(self, y: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The theme column of each example's class; -1 for ``none`` (a passage no code fits is right only
+        when left unassigned)."""
+        coded = y < len(self.entry_ids_)
+        return np.where(coded, self._entry_theme[np.where(coded, y, 0)], -1)
+
     def _coded_as(self, p_entry: Float64Array, gold_theme: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Whether each row's coding (its best theme at or above the threshold, else unassigned: -1) is
         ``gold_theme``."""
@@ -423,8 +428,7 @@ class LearnedAligner:
         """Decisions the fitted model codes otherwise: a passage's standing code (or ``none``) not given, or a
         rejected code given."""
         assert self.model_ is not None
-        coded = y < len(self.entry_ids_)
-        gold = np.where(coded, self._entry_theme[np.where(coded, y, 0)], -1)
+        gold = self._gold_theme(y)
         wrong = int((~self._coded_as(self._entry_probabilities(self.model_, x, offset), gold)).sum()) if len(y) else 0
         if len(y_rej):
             p = self._entry_probabilities(self.model_, x_rej, off_rej)

@@ -32,10 +32,15 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def _sha256(path: str | None) -> str | None:
-    if path is None:
+def _sha256(*paths: str | None) -> str | None:
+    """The sha256 of the files' bytes, one after another (``None`` without a file)."""
+    files = [p for p in paths if p is not None]
+    if not files:
         return None
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
 
 
 def build_run_manifest(
@@ -89,8 +94,8 @@ def build_run_manifest(
 def examples_record(result: RunResult) -> dict[str, Any]:
     """The examples a run learned from, as its manifest records them (``--compare`` reads this back)."""
     return {
-        "source": result.examples_source,
-        "sha256": result.examples_sha256,
+        "source": " + ".join(result.examples_files) or None,
+        "sha256": _sha256(*result.examples_files),
         "accepted": sum(e.accepted and e.code != NONE_CODE for e in result.examples),
         "rejected": sum(not e.accepted for e in result.examples),
         "no_code_fits": sum(e.accepted and e.code == NONE_CODE for e in result.examples),
